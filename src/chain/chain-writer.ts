@@ -1,0 +1,181 @@
+// The single owner of (sequence, previous hash) for every chain of this
+// daemon. Builds, hashes, signs and commits receipts in batches; the in-memory
+// tails advance only when the batch's transaction has committed.
+import type { KeyObject } from "node:crypto";
+import type { Frame } from "../protocol/frame-schema.ts";
+import {
+  buildDropReceipt, buildEventReceipt, buildTerminator, subAgentChainId,
+  type AttestedPeer, type BuildConfig, type ChainPosition,
+} from "../receipt/builder.ts";
+import { hashReceipt, signReceipt } from "../receipt/seal.ts";
+import type { Delegation, UnsignedReceipt } from "../receipt/types.ts";
+import { rowOf } from "../store/row.ts";
+import type { ReceiptRow } from "../store/schema.ts";
+import type { StoreWriter } from "../store/writer.ts";
+import { continuationId } from "./chain-id.ts";
+
+export interface ChainEvent {
+  /** Event number assigned by the receiver, used to acknowledge durability. */
+  no: number;
+  frame: Frame;
+  peer: AttestedPeer | null;
+}
+
+export interface ChainWriterOptions {
+  store: StoreWriter;
+  privateKey: KeyObject;
+  issuerId: string;
+  verificationMethod: string;
+  /** Configured root chain id or the UTC date at start. */
+  chainIdBase: string;
+  clock?: () => Date;
+}
+
+interface Tail {
+  sequence: number;
+  hash: string;
+  receiptId: string;
+}
+
+export interface RejectedEvent {
+  no: number;
+  reason: string;
+}
+
+export interface CommitResult {
+  receipts: number;
+  rejected: RejectedEvent[];
+}
+
+/** The commit failed: nothing was written and no tail moved. */
+export class CommitError extends Error {}
+
+export class ChainWriter {
+  readonly rootChainId: string;
+  /** How the root chain was found at start. */
+  readonly resumedFrom: number;
+  private readonly committed = new Map<string, Tail | null>();
+  /** Chain ids resolved for each sub-agent (after continuation suffixes). */
+  private readonly agentChains = new Map<string, string>();
+  private readonly build: BuildConfig;
+  private readonly clock: () => Date;
+
+  constructor(private readonly opts: ChainWriterOptions) {
+    this.build = { issuerId: opts.issuerId };
+    this.clock = opts.clock ?? (() => new Date());
+    this.rootChainId = this.openChainId(opts.chainIdBase);
+    this.resumedFrom = this.tailOf(this.rootChainId, new Map())?.sequence ?? 0;
+  }
+
+  /** The first of X, X-2, X-3... whose stored tail is not terminal. */
+  private openChainId(base: string): string {
+    for (let n = 1; ; n++) {
+      const id = continuationId(base, n);
+      const tail = this.opts.store.tail(id);
+      if (tail === null || !tail.terminal) {
+        this.committed.set(id, tail === null ? null : { sequence: tail.sequence, hash: tail.hash, receiptId: tail.receiptId });
+        return id;
+      }
+    }
+  }
+
+  private tailOf(chainId: string, staged: Map<string, Tail | null>): Tail | null {
+    if (staged.has(chainId)) return staged.get(chainId)!;
+    if (!this.committed.has(chainId)) {
+      const t = this.opts.store.tail(chainId);
+      this.committed.set(chainId, t === null ? null : { sequence: t.sequence, hash: t.hash, receiptId: t.receiptId });
+    }
+    return this.committed.get(chainId)!;
+  }
+
+  private chainFor(frame: Frame): string {
+    if (frame.agent_id === undefined) return this.rootChainId;
+    let id = this.agentChains.get(frame.agent_id);
+    if (id === undefined) {
+      id = this.openChainId(subAgentChainId(this.rootChainId, frame.agent_id));
+      this.agentChains.set(frame.agent_id, id);
+    }
+    return id;
+  }
+
+  private position(chainId: string, staged: Map<string, Tail | null>): ChainPosition {
+    const tail = this.tailOf(chainId, staged);
+    return { chainId, sequence: (tail?.sequence ?? 0) + 1, previousHash: tail?.hash ?? null };
+  }
+
+  private seal(receipt: UnsignedReceipt, staged: Map<string, Tail | null>, rows: ReceiptRow[]): void {
+    const hashed = hashReceipt(receipt);
+    const json = signReceipt(hashed, this.opts.privateKey, this.opts.verificationMethod);
+    rows.push(rowOf(receipt, json, hashed.hash));
+    const chain = receipt.credentialSubject.chain;
+    staged.set(chain.chain_id, { sequence: chain.sequence, hash: hashed.hash, receiptId: receipt.id });
+  }
+
+  /** Receipts of one event: the events_dropped receipt first when drop_count > 0, then the live one. */
+  private eventReceipts(event: ChainEvent, staged: Map<string, Tail | null>, rows: ReceiptRow[]): void {
+    const { frame, peer } = event;
+    const chainId = this.chainFor(frame);
+    const now = this.clock().toISOString();
+    // Stage into a scratch copy so that a failure leaves neither receipt behind.
+    const local = new Map<string, Tail | null>([[chainId, this.tailOf(chainId, staged)]]);
+    const localRows: ReceiptRow[] = [];
+    if (frame.drop_count !== undefined && frame.drop_count > 0) {
+      this.seal(buildDropReceipt(frame.session_id, frame.drop_count, peer, this.position(chainId, local), now, this.build), local, localRows);
+    }
+    let delegation: Delegation | undefined;
+    if (chainId !== this.rootChainId && local.get(chainId) === null) {
+      const root = this.tailOf(this.rootChainId, staged);
+      if (root !== null) delegation = { parent_chain_id: this.rootChainId, parent_receipt_id: root.receiptId, delegator: { id: this.opts.issuerId } };
+    }
+    this.seal(buildEventReceipt(frame, peer, this.position(chainId, local), now, this.build, delegation), local, localRows);
+    staged.set(chainId, local.get(chainId)!);
+    rows.push(...localRows);
+  }
+
+  private commitRows(rows: ReceiptRow[], staged: Map<string, Tail | null>): void {
+    try {
+      this.opts.store.insertBatch(rows);
+    } catch (err) {
+      throw new CommitError((err as Error).message);
+    }
+    for (const [id, tail] of staged) this.committed.set(id, tail);
+  }
+
+  /**
+   * Builds and commits the receipts for `events` in one transaction. An event
+   * that cannot be built is rejected alone and consumes no sequence number.
+   * Throws CommitError when the transaction fails; then nothing has changed.
+   */
+  commit(events: readonly ChainEvent[]): CommitResult {
+    const staged = new Map<string, Tail | null>();
+    const rows: ReceiptRow[] = [];
+    const rejected: RejectedEvent[] = [];
+    for (const event of events) {
+      try {
+        this.eventReceipts(event, staged, rows);
+      } catch (err) {
+        rejected.push({ no: event.no, reason: (err as Error).message });
+      }
+    }
+    this.commitRows(rows, staged);
+    return { receipts: rows.length, rejected };
+  }
+
+  /** Chains with receipts and no terminator: the root, and sub-agent chains under it. */
+  openChains(): string[] {
+    const ids = new Set<string>([this.rootChainId, ...this.agentChains.values()]);
+    for (const id of this.opts.store.chainIdsWithPrefix(`${this.rootChainId}/agent/`)) ids.add(id);
+    return [...ids].filter((id) => this.opts.store.tail(id)?.terminal === false);
+  }
+
+  /** Writes the chain_interrupted terminator on every open chain, in one transaction. */
+  terminate(): string[] {
+    const staged = new Map<string, Tail | null>();
+    const rows: ReceiptRow[] = [];
+    const chains = this.openChains();
+    const now = this.clock().toISOString();
+    for (const id of chains) this.seal(buildTerminator(this.position(id, staged), now, this.build), staged, rows);
+    this.commitRows(rows, staged);
+    return chains;
+  }
+}

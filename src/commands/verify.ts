@@ -1,0 +1,43 @@
+import { defineCommand } from "citty";
+import { EXIT_FAILURE, EXIT_OK, UserError } from "../cli/errors.ts";
+import { KeyFileError } from "../keys/key-files.ts";
+import { resolvePaths } from "../paths/resolve.ts";
+import { StoreOpenError } from "../store/reader.ts";
+import { formatHuman, formatJson } from "../verify/report.ts";
+import { runVerify, UnknownChainError } from "../verify/run.ts";
+import { SourceError } from "../verify/sources.ts";
+
+export const verifyCommand = defineCommand({
+  meta: {
+    name: "verify",
+    description:
+      "Verify receipt chains offline with the public key: signatures, hash links, sequence, chain ids and terminators. " +
+      "Works while the daemon is stopped. Exit 0 all valid, 1 any chain broken, 2 usage or I/O problem.",
+  },
+  args: {
+    db: { type: "string", description: "Database to read (default: $AGENTRECEIPTS_DB or <data dir>/receipts.db)", valueHint: "PATH" },
+    "public-key": { type: "string", description: "Ed25519 SPKI PEM public key (default: $AGENTRECEIPTS_PUBLIC_KEY or <key>.pub)", valueHint: "PATH" },
+    chain: { type: "string", description: "Verify only this chain (default: every chain in the database)", valueHint: "ID" },
+    file: { type: "string", description: "Verify a JSON Lines file of receipts (one chain) instead of a database", valueHint: "FILE" },
+    json: { type: "boolean", description: "Print one machine-readable JSON object" },
+  },
+  async run({ args }) {
+    const paths = resolvePaths();
+    if (args.db !== undefined && args.file !== undefined) throw new UserError("--db and --file are exclusive: verify a database or a file");
+    try {
+      const report = await runVerify({
+        publicKeyPath: args["public-key"] ?? paths.publicKey,
+        db: args.db ?? paths.db,
+        file: args.file,
+        chain: args.chain,
+      });
+      process.stdout.write(args.json ? formatJson(report) : formatHuman(report));
+      process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
+    } catch (err) {
+      if (err instanceof KeyFileError || err instanceof StoreOpenError || err instanceof UnknownChainError || err instanceof SourceError) {
+        throw new UserError(err.message);
+      }
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,120 @@
+// Daemon configuration: defaults < TOML file < environment < flags (PROTOCOL §9).
+// Unknown keys and malformed values are errors that name the key.
+import { existsSync, readFileSync } from "node:fs";
+import { DEFAULT_ISSUER_ID, DEFAULT_VERIFICATION_METHOD } from "../receipt/builder.ts";
+import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
+
+export type LogFormat = "text" | "json";
+
+export interface DaemonConfig {
+  socket: string;
+  db: string;
+  key: string;
+  public_key: string;
+  /** Configured root chain id; undefined means the UTC date at start. */
+  chain_id: string | undefined;
+  issuer_id: string;
+  verification_method: string;
+  unsafe_socket_path: boolean;
+  log_format: LogFormat;
+  /** The config file that was read, if any. */
+  config_file: string | undefined;
+}
+
+export type ConfigInput = Partial<Omit<DaemonConfig, "config_file">>;
+
+export class ConfigError extends Error {}
+
+const STRING_KEYS = ["socket", "db", "key", "public_key", "chain_id", "issuer_id", "verification_method"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, "unsafe_socket_path", "log_format"]);
+
+const ENV_KEYS: Record<(typeof STRING_KEYS)[number], string> = {
+  socket: "AGENTRECEIPTS_SOCKET",
+  db: "AGENTRECEIPTS_DB",
+  key: "AGENTRECEIPTS_KEY",
+  public_key: "AGENTRECEIPTS_PUBLIC_KEY",
+  chain_id: "AGENTRECEIPTS_CHAIN_ID",
+  issuer_id: "AGENTRECEIPTS_ISSUER_ID",
+  verification_method: "AGENTRECEIPTS_VERIFICATION_METHOD",
+};
+
+/** Checks one value; `source` says where it came from, for the error. */
+export function checkValue(key: string, value: unknown, source: string): ConfigInput {
+  if ((STRING_KEYS as readonly string[]).includes(key)) {
+    if (typeof value !== "string" || value === "") throw new ConfigError(`${source}: "${key}" must be a non-empty string`);
+    if (key === "chain_id" && (/[/\0]/.test(value) || Buffer.byteLength(value) > 200)) {
+      throw new ConfigError(`${source}: "chain_id" must be at most 200 bytes without '/' or NUL ('/' is reserved for sub-agent chains)`);
+    }
+    return { [key]: value };
+  }
+  if (key === "unsafe_socket_path") {
+    if (typeof value !== "boolean") throw new ConfigError(`${source}: "unsafe_socket_path" must be true or false`);
+    return { unsafe_socket_path: value };
+  }
+  if (key === "log_format") {
+    if (value !== "text" && value !== "json") throw new ConfigError(`${source}: "log_format" must be "text" or "json"`);
+    return { log_format: value };
+  }
+  throw new ConfigError(`${source}: unknown key "${key}" (known keys: ${[...KNOWN_KEYS].join(", ")})`);
+}
+
+export function parseConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = Bun.TOML.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`);
+  }
+  let out: ConfigInput = {};
+  for (const [key, value] of Object.entries(parsed)) out = { ...out, ...checkValue(key, value, `config file ${path}`) };
+  return out;
+}
+
+function fromEnv(env: Env): ConfigInput {
+  let out: ConfigInput = {};
+  for (const key of STRING_KEYS) {
+    const value = envValue(env, ENV_KEYS[key]);
+    if (value !== undefined) out = { ...out, ...checkValue(key, value, `environment ${ENV_KEYS[key]}`) };
+  }
+  return out;
+}
+
+/**
+ * The effective configuration. `configPath` is the --config flag; without it,
+ * AGENTRECEIPTS_CONFIG or `daemon.toml` in the data dir (optional when absent).
+ */
+export function resolveConfig(flags: ConfigInput, configPath: string | undefined, env: Env = process.env): DaemonConfig {
+  const defaults = resolvePaths({ ...env, AGENTRECEIPTS_SOCKET: undefined, AGENTRECEIPTS_DB: undefined, AGENTRECEIPTS_KEY: undefined, AGENTRECEIPTS_PUBLIC_KEY: undefined });
+  const explicit = configPath ?? envValue(env, "AGENTRECEIPTS_CONFIG");
+  const file = explicit ?? defaults.config;
+  let fromFile: ConfigInput = {};
+  let configFile: string | undefined;
+  if (explicit !== undefined || existsSync(file)) {
+    fromFile = parseConfigFile(file);
+    configFile = file;
+  }
+  const merged: ConfigInput = { ...fromFile, ...fromEnv(env), ...stripUndefined(flags) };
+  const key = merged.key ?? defaults.key;
+  return {
+    socket: merged.socket ?? defaults.socket,
+    db: merged.db ?? defaults.db,
+    key,
+    public_key: merged.public_key ?? publicKeyPathFor(key),
+    chain_id: merged.chain_id,
+    issuer_id: merged.issuer_id ?? DEFAULT_ISSUER_ID,
+    verification_method: merged.verification_method ?? DEFAULT_VERIFICATION_METHOD,
+    unsafe_socket_path: merged.unsafe_socket_path ?? false,
+    log_format: merged.log_format ?? "text",
+    config_file: configFile,
+  };
+}
+
+function stripUndefined(input: ConfigInput): ConfigInput {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as ConfigInput;
+}

@@ -1,0 +1,17 @@
+import type { PeerCredential } from "../../receipt/types.ts";
+
+export interface PeerCapture {
+  credential: PeerCredential;
+  /** Why exe_path is missing, when it is. */
+  exeNote?: string;
+}
+
+/** Credentials could not be read: the connection must be closed. */
+export class PeerCredError extends Error {}
+
+export interface PeerCredReader {
+  capture(fd: number): PeerCapture;
+  loginOf(uid: number): string | undefined;
+  /** One-time remarks for the log (e.g. a kernel without SO_PEERPIDFD). */
+  notes(): string[];
+}

@@ -1,0 +1,54 @@
+// proofValue encoding with the strict checks of PROTOCOL §5.
+import type { KeyObject } from "node:crypto";
+import { signBytes, verifyBytes } from "./keys.ts";
+import { PROOF_TYPE, type Proof } from "./types.ts";
+
+export class MalformedProofError extends Error {}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+export const SIGNATURE_BYTES = 64;
+
+export function encodeProofValue(signature: Uint8Array): string {
+  if (signature.length !== SIGNATURE_BYTES) throw new MalformedProofError(`signature must be ${SIGNATURE_BYTES} bytes`);
+  return `u${Buffer.from(signature).toString("base64url")}`;
+}
+
+export function decodeProofValue(proofValue: unknown): Uint8Array {
+  if (typeof proofValue !== "string") throw new MalformedProofError("proofValue is not a string");
+  if (!proofValue.startsWith("u")) throw new MalformedProofError("proofValue lacks the multibase 'u' prefix");
+  const body = proofValue.slice(1);
+  if (!BASE64URL.test(body)) throw new MalformedProofError("proofValue is not unpadded base64url");
+  if (body.length % 4 === 1) throw new MalformedProofError("proofValue has an impossible base64url length");
+  const bytes = Buffer.from(body, "base64url");
+  if (bytes.length !== SIGNATURE_BYTES) throw new MalformedProofError(`proofValue decodes to ${bytes.length} bytes, not ${SIGNATURE_BYTES}`);
+  // Reject non-canonical encodings (stray low bits in the last character).
+  if (bytes.toString("base64url") !== body) throw new MalformedProofError("proofValue is not canonical base64url");
+  return new Uint8Array(bytes);
+}
+
+/** Checks proof shape and returns the signature bytes; throws MalformedProofError. */
+export function signatureOf(proof: unknown): Uint8Array {
+  if (typeof proof !== "object" || proof === null) throw new MalformedProofError("receipt has no proof object");
+  const p = proof as Record<string, unknown>;
+  if (p.type !== PROOF_TYPE) throw new MalformedProofError(`proof.type is ${JSON.stringify(p.type)}, not "${PROOF_TYPE}"`);
+  return decodeProofValue(p.proofValue);
+}
+
+export interface ProofOptions {
+  created: string;
+  verificationMethod: string;
+}
+
+export function makeProof(privateKey: KeyObject, canonical: string, options: ProofOptions): Proof {
+  return {
+    type: PROOF_TYPE,
+    created: options.created,
+    verificationMethod: options.verificationMethod,
+    proofPurpose: "assertionMethod",
+    proofValue: encodeProofValue(signBytes(privateKey, canonical)),
+  };
+}
+
+export function verifyProof(publicKey: KeyObject, canonical: string, proof: unknown): boolean {
+  return verifyBytes(publicKey, canonical, signatureOf(proof));
+}

@@ -1,0 +1,18 @@
+// Risk level by action type, from the protocol's taxonomy. The JSON is bundled
+// into the binary at build time from the shared protocol data.
+import taxonomy from "../../../shared/vectors/action-types.json" with { type: "json" };
+import type { RiskLevel } from "./types.ts";
+
+interface Taxonomy {
+  domains: Record<string, { actions: Array<{ type: string; risk_level: string }> }>;
+}
+
+const RISK = new Map<string, RiskLevel>();
+for (const domain of Object.values((taxonomy as Taxonomy).domains)) {
+  for (const action of domain.actions) RISK.set(action.type, action.risk_level as RiskLevel);
+}
+
+/** Unknown action types are `medium` (PROTOCOL §4). */
+export function riskLevelOf(actionType: string): RiskLevel {
+  return RISK.get(actionType) ?? "medium";
+}

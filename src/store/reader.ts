@@ -1,0 +1,54 @@
+// The read side: opens the database read-only (mode=ro, not immutable, so it
+// sees what a live WAL writer has committed) and streams chains in order.
+import { Database } from "bun:sqlite";
+import { accessSync, constants } from "node:fs";
+import { checkRegularOrAbsent } from "./files.ts";
+import { listChains, readTail } from "./queries.ts";
+import type { ChainSummary, ChainTail } from "./schema.ts";
+
+export class StoreOpenError extends Error {}
+
+export class StoreReader {
+  readonly db: Database;
+
+  constructor(readonly path: string) {
+    let exists: boolean;
+    try {
+      exists = checkRegularOrAbsent(path, "database");
+    } catch (err) {
+      throw new StoreOpenError((err as Error).message);
+    }
+    if (!exists) {
+      throw new StoreOpenError(`database ${path} does not exist. Start the daemon (agent-receipts daemon) to create it, or pass --db PATH.`);
+    }
+    try {
+      accessSync(path, constants.R_OK);
+      // SQLITE_OPEN_READONLY is mode=ro: not immutable, so a live WAL writer's commits are seen.
+      this.db = new Database(path, { readonly: true, strict: true });
+      this.db.run("PRAGMA busy_timeout = 5000");
+      this.db.query("SELECT 1 FROM receipts LIMIT 1").get();
+    } catch (err) {
+      throw new StoreOpenError(`cannot read database ${path}: ${(err as Error).message}. Check the path and that you may read it (group agentreceipts-read).`);
+    }
+  }
+
+  chains(): ChainSummary[] {
+    return listChains(this.db);
+  }
+
+  tail(chainId: string): ChainTail | null {
+    return readTail(this.db, chainId);
+  }
+
+  /** Streams a chain's stored receipt JSON in sequence order; memory does not grow with the chain. */
+  *iterateChain(chainId: string): Generator<{ sequence: number; receiptJson: string }> {
+    const stmt = this.db.query<{ sequence: number; receipt_json: string }, [string]>(
+      "SELECT sequence, receipt_json FROM receipts WHERE chain_id = ? ORDER BY sequence",
+    );
+    for (const row of stmt.iterate(chainId)) yield { sequence: row.sequence, receiptJson: row.receipt_json };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,53 @@
+// A small pool of verify workers. Batches go out round-robin and results come
+// back in submission order, so the in-order chain rules see receipts in order.
+import { availableParallelism } from "node:os";
+import { workerPath } from "../runtime/worker-path.ts";
+import type { CheckedReceipt } from "./check-receipt.ts";
+import type { VerifyRequest, VerifyResponse } from "./protocol.ts";
+
+interface Pending {
+  resolve: (results: CheckedReceipt[]) => void;
+  reject: (err: Error) => void;
+}
+
+export class VerifyPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextBatch = 0;
+
+  constructor(publicKeyPem: string, size = availableParallelism()) {
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const worker = new Worker(workerPath("verify/worker.ts"));
+      worker.onmessage = (event: MessageEvent<VerifyResponse>) => {
+        const p = this.pending.get(event.data.batch);
+        this.pending.delete(event.data.batch);
+        p?.resolve(event.data.results);
+      };
+      worker.onerror = (event) => {
+        const err = new Error(`verify worker failed: ${event.message}`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      };
+      worker.postMessage({ kind: "init", publicKeyPem } satisfies VerifyRequest);
+      this.workers.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  check(receipts: string[]): Promise<CheckedReceipt[]> {
+    const batch = this.nextBatch++;
+    const worker = this.workers[batch % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(batch, { resolve, reject });
+      worker.postMessage({ kind: "batch", batch, receipts } satisfies VerifyRequest);
+    });
+  }
+
+  close(): void {
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+  }
+}
