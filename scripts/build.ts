@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
 /** Every Worker file must be an entrypoint of the compiled binary. */
-const ENTRYPOINTS = ["src/index.ts", "src/verify/worker.ts"].map((p) => join(ROOT, p));
+const ENTRYPOINTS = ["src/index.ts", "src/verify/worker.ts", "src/daemon/writer-worker.ts"].map((p) => join(ROOT, p));
 const RELEASE_TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
 
 async function compile(outfile: string, target?: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
+import { daemonCommand } from "../commands/daemon.ts";
+import { keysCommand } from "../commands/keys.ts";
 import { verifyCommand } from "../commands/verify.ts";
 
 export const rootCommand = defineCommand({
@@ -9,6 +11,8 @@ export const rootCommand = defineCommand({
     description: "Signed, hash-chained receipts for every tool call an AI agent makes",
   },
   subCommands: {
+    daemon: daemonCommand,
+    keys: keysCommand,
     verify: verifyCommand,
   },
 });

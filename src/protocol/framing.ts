@@ -37,6 +37,16 @@ export class FrameDecoder {
 
   /** Feeds bytes; returns the complete frame bodies. Throws FramingError on a bad length. */
   push(chunk: Uint8Array): Buffer[] {
+    const { frames, error } = this.feed(chunk);
+    if (error !== null) throw error;
+    return frames;
+  }
+
+  /**
+   * Feeds bytes; returns the complete frames and, on a bad length, the error.
+   * Frames completed before the bad header are still returned: they were whole.
+   */
+  feed(chunk: Uint8Array): { frames: Buffer[]; error: FramingError | null } {
     const frames: Buffer[] = [];
     let offset = 0;
     while (offset < chunk.length) {
@@ -48,9 +58,9 @@ export class FrameDecoder {
         if (this.headerFill < HEADER_BYTES) break;
         const length = this.header.readUInt32BE(0);
         this.headerFill = 0;
-        if (length === 0) throw new FramingError("zero_length", "frame length is 0");
+        if (length === 0) return { frames, error: new FramingError("zero_length", "frame length is 0") };
         if (length > MAX_FRAME_BYTES) {
-          throw new FramingError("too_large", `frame length ${length} exceeds the 1 MiB limit (${MAX_FRAME_BYTES} bytes)`);
+          return { frames, error: new FramingError("too_large", `frame length ${length} exceeds the 1 MiB limit (${MAX_FRAME_BYTES} bytes)`) };
         }
         // Whole body already in this chunk: slice without copying into a new buffer.
         if (chunk.length - offset >= length) {
@@ -70,7 +80,7 @@ export class FrameDecoder {
         this.body = null;
       }
     }
-    return frames;
+    return { frames, error: null };
   }
 
   /** Called at EOF: a partial header or body is a framing error, a clean boundary is not. */

@@ -1,0 +1,85 @@
+import { defineCommand } from "citty";
+import { UserError } from "../cli/errors.ts";
+import { ConfigError, resolveConfig, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
+import { runDaemon } from "../daemon/daemon.ts";
+import { createLogger } from "../daemon/log.ts";
+import { VERSION } from "../version.ts";
+
+export const PROTOCOL_VERSION = { frame_version: { min: 1, max: 1 } };
+
+function printConfig(config: DaemonConfig): string {
+  const lines = [`# effective configuration (defaults < ${config.config_file ?? "no config file"} < environment < flags)`];
+  for (const [k, v] of Object.entries(config)) {
+    if (k === "config_file") continue;
+    lines.push(v === undefined ? `# ${k} = (UTC date at start)` : `${k} = ${JSON.stringify(v)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export const daemonCommand = defineCommand({
+  meta: {
+    name: "daemon",
+    description:
+      "Run the signing daemon: listen on the Unix socket, attest each sender from the kernel, and turn every frame into a signed, " +
+      "hash-chained receipt in SQLite. Creates the signing key on a fresh install. Stops cleanly on SIGTERM/SIGINT.",
+  },
+  args: {
+    config: { type: "string", description: "TOML config file (default: $AGENTRECEIPTS_CONFIG or <data dir>/daemon.toml if present)", valueHint: "PATH" },
+    socket: { type: "string", description: "Unix socket to listen on (default: $AGENTRECEIPTS_SOCKET or the platform default)", valueHint: "PATH" },
+    db: { type: "string", description: "SQLite database (default: <data dir>/receipts.db)", valueHint: "PATH" },
+    key: { type: "string", description: "Ed25519 signing key, PKCS#8 PEM, mode 0600 (default: <data dir>/signing.key)", valueHint: "PATH" },
+    "public-key": { type: "string", description: "Where the public key is published (default: <key>.pub)", valueHint: "PATH" },
+    "chain-id": { type: "string", description: "Root chain id (default: the UTC date at start; continues as ID-2, ID-3 after a terminator)", valueHint: "ID" },
+    "issuer-id": { type: "string", description: "issuer.id of every receipt (default: did:agent-receipts-daemon:local)", valueHint: "DID" },
+    "verification-method": { type: "string", description: "proof.verificationMethod (default: <issuer>#k1)", valueHint: "URI" },
+    "unsafe-socket-path": { type: "boolean", description: "Allow a socket path outside the safe roots (logs a warning every minute)" },
+    "log-format": { type: "string", description: "Log lines on stderr: text or json (default: text)", valueHint: "text|json" },
+    "print-config": { type: "boolean", description: "Print the effective configuration and exit" },
+    "protocol-version": { type: "boolean", description: "Print the supported frame versions as JSON and exit" },
+    version: { type: "boolean", description: "Print the version and exit" },
+  },
+  async run({ args }) {
+    if (args.version) {
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    }
+    if (args["protocol-version"]) {
+      process.stdout.write(`${JSON.stringify(PROTOCOL_VERSION)}\n`);
+      return;
+    }
+    const flags: ConfigInput = {
+      socket: args.socket,
+      db: args.db,
+      key: args.key,
+      public_key: args["public-key"],
+      chain_id: args["chain-id"],
+      issuer_id: args["issuer-id"],
+      verification_method: args["verification-method"],
+      unsafe_socket_path: args["unsafe-socket-path"] === true ? true : undefined,
+    };
+    if (args["log-format"] !== undefined) {
+      if (args["log-format"] !== "text" && args["log-format"] !== "json") throw new UserError(`--log-format must be "text" or "json", not "${args["log-format"]}"`);
+      flags.log_format = args["log-format"];
+    }
+    let config: DaemonConfig;
+    try {
+      config = resolveConfig(flags, args.config);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UserError(err.message);
+      throw err;
+    }
+    if (args["print-config"]) {
+      process.stdout.write(printConfig(config));
+      return;
+    }
+    const log = createLogger(config.log_format);
+    try {
+      process.exitCode = await runDaemon({ config, log });
+    } catch (err) {
+      log.error("start_failed", { error: (err as Error).message });
+      process.exitCode = 2;
+    }
+    // Worker threads and timers must not keep a stopped daemon alive.
+    process.exit(process.exitCode);
+  },
+});

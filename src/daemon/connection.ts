@@ -1,0 +1,16 @@
+// Per-connection state: the kernel-attested peer (captured once, at accept),
+// the frame decoder, and which of its events still await commit.
+import { FrameDecoder } from "../protocol/framing.ts";
+import type { AttestedPeer } from "../receipt/builder.ts";
+
+export class Connection {
+  readonly decoder = new FrameDecoder();
+  /** Highest event number submitted from this connection (0: none). */
+  lastEventNo = 0;
+  /** The client half-closed: close once its events are committed. */
+  halfClosed = false;
+  frames = 0;
+  rejected = 0;
+
+  constructor(readonly id: number, readonly peer: AttestedPeer) {}
+}

@@ -1,0 +1,107 @@
+// Socket path policy and preparation (PROTOCOL §2, §9): never TCP, only under
+// the safe roots unless explicitly allowed, stale sockets removed, a live one
+// (another daemon) or a non-socket file refused.
+import { connect } from "node:net";
+import { chmodSync, existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { envValue, defaultDataDir, type Env, type Platform } from "../paths/resolve.ts";
+
+export class SocketPathError extends Error {}
+
+/** `tcp://...`, `host:port`, `[::1]:9000`, `:9000` are TCP addresses, not socket paths. */
+export function looksLikeTcp(path: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return true;
+  if (/^\[[^\]]*\](:\d+)?$/.test(path)) return true;
+  return /^[^/]*:\d+$/.test(path);
+}
+
+export function safeRoots(env: Env, platform: Platform): string[] {
+  if (platform === "darwin") return ["/var/run", join(defaultDataDir(env), "")].map((p) => p.replace(/\/$/, ""));
+  const roots = ["/run", "/var/run"];
+  const runtime = envValue(env, "XDG_RUNTIME_DIR");
+  if (runtime !== undefined && isAbsolute(runtime)) roots.push(runtime);
+  return roots;
+}
+
+/** realpath of the nearest existing ancestor, with the rest appended. */
+function resolveExisting(path: string): string {
+  let existing = path;
+  const rest: string[] = [];
+  while (!existsSync(existing)) {
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    rest.unshift(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+    existing = parent;
+  }
+  return join(realpathSync(existing), ...rest);
+}
+
+function within(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+export interface SocketPathCheck {
+  path: string;
+  /** True when the path is outside the safe roots and --unsafe-socket-path allowed it. */
+  unsafe: boolean;
+}
+
+export function checkSocketPath(raw: string, allowUnsafe: boolean, env: Env, platform: Platform): SocketPathCheck {
+  if (looksLikeTcp(raw)) {
+    throw new SocketPathError(`socket path "${raw}" looks like a TCP address; agent-receipts only listens on a Unix socket. Give a filesystem path such as /run/agentreceipts/events.sock.`);
+  }
+  const path = resolve(raw);
+  const real = join(resolveExisting(dirname(path)), path.slice(dirname(path).length + 1));
+  const roots = safeRoots(env, platform).flatMap((r) => (existsSync(r) ? [realpathSync(r)] : [r]));
+  if (roots.some((root) => within(real, root))) return { path, unsafe: false };
+  if (!allowUnsafe) {
+    throw new SocketPathError(
+      `socket path ${path} is outside the safe roots (${roots.join(", ")}), where other users could tamper with it. ` +
+        "Choose a path under one of them, or pass --unsafe-socket-path (unsafe_socket_path = true) to accept the risk.",
+    );
+  }
+  return { path, unsafe: true };
+}
+
+/** Connects to `path`: "live" when something answers, "refused" for a stale socket. */
+export function probeSocket(path: string, timeoutMs = 500): Promise<"live" | "refused" | "error"> {
+  return new Promise((resolvePromise) => {
+    const sock = connect(path);
+    const done = (result: "live" | "refused" | "error") => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolvePromise(result);
+    };
+    const timer = setTimeout(() => done("live"), timeoutMs); // a hung listener is still a listener
+    sock.once("connect", () => done("live"));
+    sock.once("error", (err: NodeJS.ErrnoException) => done(err.code === "ECONNREFUSED" || err.code === "ENOENT" ? "refused" : "error"));
+  });
+}
+
+/** Creates the socket directory (0750) and clears a stale socket; refuses a live one or a non-socket file. */
+export async function prepareSocketPath(path: string, protectedDirs: string[]): Promise<void> {
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    chmodSync(dir, 0o750);
+  } else if (!protectedDirs.includes(realpathSync(dir))) {
+    const st = lstatSync(dir);
+    if (st.uid === process.getuid?.() && (st.mode & 0o027) !== 0) chmodSync(dir, st.mode & 0o750);
+  }
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) {
+    throw new SocketPathError(`${path} exists and is not a socket; refusing to remove it. Move it away or choose another --socket path.`);
+  }
+  const probe = await probeSocket(path);
+  if (probe === "live") {
+    throw new SocketPathError(`another daemon is already listening on ${path}. Stop it first, or give this one another --socket path.`);
+  }
+  if (probe === "error") throw new SocketPathError(`cannot probe existing socket ${path}; check its permissions`);
+  unlinkSync(path);
+}

@@ -1,0 +1,151 @@
+// The receiver's side of the chain writer: queues validated events and keeps
+// exactly one batch in flight, so each transaction takes everything that
+// arrived while the previous one committed (group commit). Events stay owned
+// here until committed; a failed commit puts them back and retries.
+import type { ChainEvent } from "../chain/chain-writer.ts";
+import { workerPath } from "../runtime/worker-path.ts";
+import type { Logger } from "./log.ts";
+import type { FromWriter, ToWriter, WriterInit } from "./writer-protocol.ts";
+
+export const MAX_BATCH_EVENTS = 2048;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2000;
+
+export interface WriterStats {
+  receipts: number;
+  events: number;
+  rejected: number;
+  commits: number;
+  commitFailures: number;
+}
+
+export class WriterClient {
+  private readonly worker: Worker;
+  private queue: ChainEvent[] = [];
+  private inFlight: ChainEvent[] | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryMs = RETRY_MIN_MS;
+  private idleWaiters: Array<() => void> = [];
+  private closeWaiter: ((msg: FromWriter) => void) | null = null;
+  /** Every event numbered <= this is committed (or was rejected and logged). */
+  committedThrough = 0;
+  readonly stats: WriterStats = { receipts: 0, events: 0, rejected: 0, commits: 0, commitFailures: 0 };
+  rootChainId = "";
+
+  private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
+    this.worker = new Worker(workerPath("daemon/writer-worker.ts"));
+  }
+
+  /** Starts the writer thread and waits until it has opened the database and resolved the chain. */
+  static async start(init: Omit<WriterInit, "kind">, log: Logger, onCommitted: (throughNo: number) => void): Promise<WriterClient> {
+    const client = new WriterClient(log, onCommitted);
+    const first = await new Promise<FromWriter>((resolve, reject) => {
+      client.worker.onmessage = (e: MessageEvent<FromWriter>) => resolve(e.data);
+      client.worker.onerror = (e) => reject(new Error(`writer thread failed to start: ${e.message}`));
+      client.post({ kind: "init", ...init });
+    });
+    if (first.kind !== "ready") {
+      client.worker.terminate();
+      throw new Error(first.kind === "init_failed" ? first.message : `writer thread sent ${first.kind} at start`);
+    }
+    client.rootChainId = first.rootChainId;
+    client.resumedFrom = first.resumedFrom;
+    client.worker.onmessage = (e: MessageEvent<FromWriter>) => client.handle(e.data);
+    client.worker.onerror = (e) => log.error("writer_thread_error", { error: e.message });
+    return client;
+  }
+
+  resumedFrom = 0;
+
+  get queued(): number {
+    return this.queue.length + (this.inFlight?.length ?? 0);
+  }
+
+  submit(event: ChainEvent): void {
+    this.queue.push(event);
+    this.pump();
+  }
+
+  private post(msg: ToWriter): void {
+    this.worker.postMessage(msg);
+  }
+
+  private pump(): void {
+    if (this.inFlight !== null || this.retryTimer !== null || this.queue.length === 0) return;
+    if (this.queue.length <= MAX_BATCH_EVENTS) {
+      this.inFlight = this.queue;
+      this.queue = [];
+    } else {
+      this.inFlight = this.queue.splice(0, MAX_BATCH_EVENTS);
+    }
+    this.post({ kind: "batch", events: this.inFlight });
+  }
+
+  private handle(msg: FromWriter): void {
+    switch (msg.kind) {
+      case "committed":
+        this.inFlight = null;
+        this.retryMs = RETRY_MIN_MS;
+        this.committedThrough = msg.throughNo;
+        this.stats.commits++;
+        this.stats.events += msg.events;
+        this.stats.receipts += msg.receipts;
+        this.stats.rejected += msg.rejected.length;
+        for (const r of msg.rejected) this.log.error("event_rejected", { event: r.no, error: r.reason });
+        this.onCommitted(msg.throughNo);
+        this.pump();
+        if (this.queued === 0) this.wakeIdle();
+        return;
+      case "commit_failed":
+        this.stats.commitFailures++;
+        this.log.error("commit_failed", { error: msg.message, events: this.inFlight?.length ?? 0, retry_ms: this.retryMs });
+        this.queue = [...(this.inFlight ?? []), ...this.queue];
+        this.inFlight = null;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.pump();
+        }, this.retryMs);
+        this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+        return;
+      case "closed":
+      case "close_failed":
+        this.closeWaiter?.(msg);
+        return;
+      default:
+        this.log.error("writer_protocol_error", { kind: msg.kind });
+    }
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when everything submitted so far is committed, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.queued === 0) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Writes terminators, closes the database and stops the thread. */
+  async close(timeoutMs: number): Promise<FromWriter | { kind: "timeout" }> {
+    const result = await new Promise<FromWriter | { kind: "timeout" }>((resolve) => {
+      const timer = setTimeout(() => resolve({ kind: "timeout" }), timeoutMs);
+      this.closeWaiter = (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      };
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.post({ kind: "shutdown" });
+    });
+    this.worker.terminate();
+    return result;
+  }
+}

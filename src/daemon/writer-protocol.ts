@@ -1,0 +1,21 @@
+// Messages between the daemon's receiver (main thread) and its chain writer worker.
+import type { ChainEvent, RejectedEvent } from "../chain/chain-writer.ts";
+
+export interface WriterInit {
+  kind: "init";
+  dbPath: string;
+  privateKeyPem: string;
+  issuerId: string;
+  verificationMethod: string;
+  chainIdBase: string;
+}
+
+export type ToWriter = WriterInit | { kind: "batch"; events: ChainEvent[] } | { kind: "shutdown" };
+
+export type FromWriter =
+  | { kind: "ready"; rootChainId: string; resumedFrom: number }
+  | { kind: "init_failed"; message: string }
+  | { kind: "committed"; throughNo: number; events: number; receipts: number; rejected: RejectedEvent[]; commitMs: number }
+  | { kind: "commit_failed"; message: string }
+  | { kind: "closed"; terminated: string[] }
+  | { kind: "close_failed"; message: string };

@@ -1,0 +1,63 @@
+// The chain writer thread: sole owner of the signing key, the database
+// connection and the chain tails. Takes batches from the receiver and commits
+// each as one transaction (group commit).
+import { ChainWriter, CommitError } from "../chain/chain-writer.ts";
+import { parsePrivateKey } from "../receipt/keys.ts";
+import { StoreWriter } from "../store/writer.ts";
+import type { FromWriter, ToWriter } from "./writer-protocol.ts";
+
+declare const self: Worker;
+
+let store: StoreWriter | null = null;
+let writer: ChainWriter | null = null;
+
+function reply(msg: FromWriter): void {
+  self.postMessage(msg);
+}
+
+self.onmessage = (event: MessageEvent<ToWriter>) => {
+  const msg = event.data;
+  switch (msg.kind) {
+    case "init":
+      try {
+        store = new StoreWriter(msg.dbPath);
+        writer = new ChainWriter({
+          store,
+          privateKey: parsePrivateKey(msg.privateKeyPem),
+          issuerId: msg.issuerId,
+          verificationMethod: msg.verificationMethod,
+          chainIdBase: msg.chainIdBase,
+        });
+        reply({ kind: "ready", rootChainId: writer.rootChainId, resumedFrom: writer.resumedFrom });
+      } catch (err) {
+        reply({ kind: "init_failed", message: (err as Error).message });
+      }
+      return;
+    case "batch": {
+      const started = performance.now();
+      try {
+        const result = writer!.commit(msg.events);
+        reply({
+          kind: "committed",
+          throughNo: msg.events[msg.events.length - 1]!.no,
+          events: msg.events.length,
+          receipts: result.receipts,
+          rejected: result.rejected,
+          commitMs: performance.now() - started,
+        });
+      } catch (err) {
+        reply({ kind: "commit_failed", message: err instanceof CommitError ? err.message : `unexpected: ${(err as Error).message}` });
+      }
+      return;
+    }
+    case "shutdown":
+      try {
+        const terminated = writer?.terminate() ?? [];
+        store?.close();
+        reply({ kind: "closed", terminated });
+      } catch (err) {
+        reply({ kind: "close_failed", message: (err as Error).message });
+      }
+      return;
+  }
+};
