@@ -97,12 +97,14 @@ function issuerOf(frame: Frame, config: BuildConfig): Issuer {
     issuer.operator = frame.operator_name === undefined ? { id: frame.operator_id } : { id: frame.operator_id, name: frame.operator_name };
   }
   issuer.session_id = frame.session_id;
-  if (frame.agent_id !== undefined || frame.model !== undefined || frame.capture_method !== undefined || frame.usage !== undefined) {
+  // A null `usage` is no usage: optional fields are omitted, never null (PROTOCOL §4).
+  const usage = isPayload(frame.usage) ? frame.usage : undefined;
+  if (frame.agent_id !== undefined || frame.model !== undefined || frame.capture_method !== undefined || usage !== undefined) {
     const runtime: { [key: string]: JsonValue } = {};
     if (frame.agent_id !== undefined) runtime.agent_id = frame.agent_id;
     if (frame.agent_type !== undefined) runtime.agent_type = frame.agent_type;
     if (frame.model !== undefined) runtime.model = frame.model;
-    if (frame.usage !== undefined) runtime.usage = frame.usage;
+    if (usage !== undefined) runtime.usage = usage;
     if (frame.capture_method !== undefined) runtime.capture_method = frame.capture_method;
     issuer.runtime = runtime;
   }
