@@ -11,8 +11,8 @@ import type { PeerCredReader } from "./peercred/index.ts";
 import type { WriterClient } from "./writer-client.ts";
 
 /** Pause reading from clients while this many events wait for the writer. */
-const QUEUE_HIGH_WATER = 50_000;
-const QUEUE_LOW_WATER = 10_000;
+const QUEUE_HIGH_WATER = 8192;
+const QUEUE_LOW_WATER = 2048;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
