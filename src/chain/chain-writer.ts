@@ -119,13 +119,16 @@ export class ChainWriter {
     // Stage into a scratch copy so that a failure leaves neither receipt behind.
     const local = new Map<string, Tail | null>([[chainId, this.tailOf(chainId, staged)]]);
     const localRows: ReceiptRow[] = [];
-    if (frame.drop_count !== undefined && frame.drop_count > 0) {
-      this.seal(buildDropReceipt(frame.session_id, frame.drop_count, peer, this.position(chainId, local), now, this.build), local, localRows);
-    }
+    // The first receipt of a new sub-agent chain points at the root chain's tail.
     let delegation: Delegation | undefined;
     if (chainId !== this.rootChainId && local.get(chainId) === null) {
       const root = this.tailOf(this.rootChainId, staged);
       if (root !== null) delegation = { parent_chain_id: this.rootChainId, parent_receipt_id: root.receiptId, delegator: { id: this.opts.issuerId } };
+    }
+    if (frame.drop_count !== undefined && frame.drop_count > 0) {
+      const drop = buildDropReceipt(frame.session_id, frame.drop_count, peer, this.position(chainId, local), now, this.build, delegation);
+      this.seal(drop, local, localRows);
+      delegation = undefined;
     }
     this.seal(buildEventReceipt(frame, peer, this.position(chainId, local), now, this.build, delegation), local, localRows);
     staged.set(chainId, local.get(chainId)!);

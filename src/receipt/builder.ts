@@ -138,17 +138,15 @@ export function buildEventReceipt(
 /** The synthetic receipt recording `dropCount` events an emitter failed to deliver (PROTOCOL §6). */
 export function buildDropReceipt(
   sessionId: string, dropCount: number, peer: AttestedPeer | null, pos: ChainPosition, now: string, config: BuildConfig,
+  delegation?: Delegation,
 ): UnsignedReceipt {
   const action: Action = { id: `act_${randomUUID()}`, type: EVENTS_DROPPED_TYPE, tool_name: "events_dropped", risk_level: "low", timestamp: now };
   const credential = copyPeer(peer);
   if (credential !== undefined) action.peer_credential = credential;
   action.emitter_metadata = { drop_count: dropCount };
-  return envelope({ id: config.issuerId, type: ISSUER_TYPE, session_id: sessionId }, now, {
-    principal: { id: principalIdOf(peer) },
-    action,
-    outcome: { status: "success" },
-    chain: chainLink(pos),
-  });
+  const subject: CredentialSubject = { principal: { id: principalIdOf(peer) }, action, outcome: { status: "success" }, chain: chainLink(pos) };
+  if (delegation !== undefined) subject.delegation = delegation;
+  return envelope({ id: config.issuerId, type: ISSUER_TYPE, session_id: sessionId }, now, subject);
 }
 
 /** The terminator written on every open chain at shutdown (PROTOCOL §6). */
