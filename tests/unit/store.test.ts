@@ -1,0 +1,405 @@
+// The SQLite store (PROTOCOL §8, §9): schema, WAL, transactional batches,
+// tails and chain listing, the read-only reader (also against a live writer in
+// another process), file modes and symlink refusal.
+import { test, expect, describe, afterAll } from "bun:test";
+import { Database } from "bun:sqlite";
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { receiptHash } from "../../src/receipt/canonical.ts";
+import { UnsafeFileError } from "../../src/store/files.ts";
+import { StoreOpenError, StoreReader } from "../../src/store/reader.ts";
+import type { ReceiptRow } from "../../src/store/schema.ts";
+import { StoreWriter } from "../../src/store/writer.ts";
+import { makeChainDb, ROOT, tempDir, writeKeyFiles } from "../helpers/fixtures.ts";
+
+const dirs: string[] = [];
+function dir(): string {
+  const d = tempDir("ar-store-");
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function row(chainId: string, sequence: number, extra: Partial<ReceiptRow> = {}): ReceiptRow {
+  return {
+    id: `urn:receipt:${chainId}-${sequence}-${Math.random().toString(36).slice(2)}`,
+    chain_id: chainId,
+    sequence,
+    action_type: "sdk.read_file",
+    tool_name: "read_file",
+    risk_level: "medium",
+    status: "success",
+    timestamp: new Date().toISOString(),
+    issuer_id: "did:agent-receipts-daemon:local",
+    principal_id: "did:user:tester",
+    receipt_json: JSON.stringify({ n: sequence, chain: chainId }),
+    receipt_hash: `sha256:${sequence.toString(16).padStart(64, "0")}`,
+    previous_receipt_hash: null,
+    ...extra,
+  };
+}
+
+function count(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM receipts").get()!.n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Columns of `receipts` as PROTOCOL §8 writes them, read from the protocol text itself. */
+function protocolColumns(): Array<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }> {
+  const text = readFileSync(join(ROOT, "..", "shared", "reference", "PROTOCOL.md"), "utf8");
+  const section = text.slice(text.indexOf("## 8."), text.indexOf("## 9."));
+  const cols = [...section.matchAll(/`([a-z_]+) (TEXT|INTEGER)([^`]*)`/g)].map(([, name, type, rest]) => {
+    const dflt = /DEFAULT (\S+)/.exec(rest!);
+    return {
+      name: name!,
+      type: type!,
+      notnull: /NOT NULL/.test(rest!) ? 1 : 0,
+      dflt_value: dflt ? dflt[1]! : null,
+      pk: /PRIMARY KEY/.test(rest!) ? 1 : 0,
+    };
+  });
+  return cols;
+}
+
+describe("schema (PROTOCOL §8)", () => {
+  const d = dir();
+  const path = join(d, "receipts.db");
+  const w = new StoreWriter(path);
+  w.close();
+  const db = new Database(path, { readonly: true });
+
+  test("table receipts has exactly the protocol's columns", () => {
+    const expected = protocolColumns();
+    expect(expected.length).toBe(14);
+    const actual = db.query<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }, []>(
+      "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('receipts')",
+    ).all();
+    expect(actual).toEqual(expected);
+  });
+
+  test("UNIQUE (chain_id, sequence), id primary key, and indexes on action_type, risk_level, timestamp", () => {
+    const indexes = db.query<{ name: string; unique: number; origin: string }, []>("SELECT name, \"unique\", origin FROM pragma_index_list('receipts')").all();
+    const columnsOf = (name: string) =>
+      db.query<{ name: string }, [string]>("SELECT name FROM pragma_index_info(?) ORDER BY seqno").all(name).map((r) => r.name);
+    const described = indexes.map((i) => ({ columns: columnsOf(i.name), unique: i.unique, origin: i.origin }));
+    expect(described).toContainEqual({ columns: ["chain_id", "sequence"], unique: 1, origin: "u" });
+    expect(described).toContainEqual({ columns: ["id"], unique: 1, origin: "pk" });
+    for (const col of ["action_type", "risk_level", "timestamp"]) {
+      expect(described).toContainEqual({ columns: [col], unique: 0, origin: "c" });
+    }
+    expect(described.length).toBe(5);
+  });
+
+  test("journal mode is WAL (persistent, seen by a new connection); writer uses synchronous=FULL", () => {
+    expect(db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode).toBe("wal");
+    const w2 = new StoreWriter(join(dir(), "r.db"));
+    expect(w2.db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!.synchronous).toBe(2);
+    w2.close();
+  });
+
+  test("reopening an existing database keeps its rows (CREATE IF NOT EXISTS)", () => {
+    const p = join(dir(), "r.db");
+    const a = new StoreWriter(p);
+    a.insertBatch([row("c", 1)]);
+    a.close();
+    const b = new StoreWriter(p);
+    expect(b.chains()).toEqual([{ chainId: "c", count: 1, firstSequence: 1, lastSequence: 1 }]);
+    b.close();
+  });
+});
+
+describe("StoreWriter", () => {
+  test("a batch is one transaction: a duplicate (chain_id, sequence) leaves nothing inserted", () => {
+    const path = join(dir(), "r.db");
+    const w = new StoreWriter(path);
+    w.insertBatch([row("a", 1), row("a", 2)]);
+    expect(() => w.insertBatch([row("a", 3), row("a", 4), row("b", 1), row("a", 4)])).toThrow();
+    expect(count(path)).toBe(2);
+    // A duplicate against an already committed row is refused the same way.
+    expect(() => w.insertBatch([row("a", 3), row("a", 2)])).toThrow();
+    // And a duplicate receipt id.
+    const dup = row("a", 3);
+    expect(() => w.insertBatch([dup, { ...row("a", 4), id: dup.id }])).toThrow();
+    expect(count(path)).toBe(2);
+    w.insertBatch([row("a", 3)]);
+    expect(count(path)).toBe(3);
+    w.insertBatch([]);
+    expect(count(path)).toBe(3);
+    w.close();
+  });
+
+  test("a row with a missing NOT NULL column fails and inserts nothing", () => {
+    const path = join(dir(), "r.db");
+    const w = new StoreWriter(path);
+    expect(() => w.insertBatch([row("a", 1), row("a", 2, { receipt_hash: null as unknown as string })])).toThrow();
+    expect(count(path)).toBe(0);
+    w.close();
+  });
+
+  test("tail, chain listing and prefix lookup over real chains", () => {
+    const d = dir();
+    const path = join(d, "r.db");
+    const keys = writeKeyFiles(d);
+    makeChainDb(path, keys.privateKeyPem, 7, { chainId: "2026-06-13", terminate: true, batch: 3 });
+    makeChainDb(path, keys.privateKeyPem, 4, { chainId: "2026-06-13/agent/sub", batch: 2 });
+    makeChainDb(path, keys.privateKeyPem, 2, { chainId: "other" });
+    const w = new StoreWriter(path);
+    expect(w.chains()).toEqual([
+      { chainId: "2026-06-13", count: 8, firstSequence: 1, lastSequence: 8 },
+      { chainId: "2026-06-13/agent/sub", count: 4, firstSequence: 1, lastSequence: 4 },
+      { chainId: "other", count: 2, firstSequence: 1, lastSequence: 2 },
+    ]);
+    const db = new Database(path, { readonly: true });
+    for (const [chainId, terminal] of [["2026-06-13", true], ["2026-06-13/agent/sub", false], ["other", false]] as const) {
+      const last = db.query<{ id: string; sequence: number; receipt_json: string; receipt_hash: string }, [string]>(
+        "SELECT id, sequence, receipt_json, receipt_hash FROM receipts WHERE chain_id = ? ORDER BY sequence DESC LIMIT 1",
+      ).get(chainId)!;
+      const tail = w.tail(chainId)!;
+      expect(tail).toEqual({ chainId, sequence: last.sequence, hash: last.receipt_hash, receiptId: last.id, terminal });
+      // The stored hash is the hash of the stored receipt.
+      expect(receiptHash(JSON.parse(last.receipt_json) as object)).toBe(tail.hash);
+    }
+    db.close();
+    expect(w.tail("missing")).toBeNull();
+    expect(w.chainIdsWithPrefix("2026-06-13/agent/")).toEqual(["2026-06-13/agent/sub"]);
+    expect(w.chainIdsWithPrefix("nothing/")).toEqual([]);
+    w.close();
+  });
+
+  test("an unparsable tail counts as terminal (it cannot be extended safely)", () => {
+    const path = join(dir(), "r.db");
+    const w = new StoreWriter(path);
+    w.insertBatch([row("c", 1, { receipt_json: "{not json" })]);
+    expect(w.tail("c")!.terminal).toBe(true);
+    w.close();
+  });
+});
+
+describe("StoreReader", () => {
+  test("opens read-only: writes through it fail and change nothing", () => {
+    const path = join(dir(), "r.db");
+    const w = new StoreWriter(path);
+    w.insertBatch([row("c", 1), row("c", 2)]);
+    w.close();
+    const r = new StoreReader(path);
+    expect(() => r.db.run("DELETE FROM receipts")).toThrow(/readonly|read-only/i);
+    expect(() => r.db.run("INSERT INTO receipts (id, chain_id, sequence, action_type, risk_level, status, timestamp, issuer_id, receipt_json, receipt_hash) VALUES ('x','c',3,'a','low','success','t','i','{}','h')")).toThrow();
+    expect(() => r.db.run("CREATE TABLE t (x)")).toThrow();
+    r.close();
+    expect(count(path)).toBe(2);
+  });
+
+  test("iterateChain streams one chain in sequence order, whatever the insert order", () => {
+    const path = join(dir(), "r.db");
+    const w = new StoreWriter(path);
+    const order = [5, 2, 9, 1, 7, 3, 8, 4, 6, 10];
+    w.insertBatch(order.map((s) => row("c", s)));
+    w.insertBatch([row("other", 1), row("other", 2)]);
+    w.close();
+    const r = new StoreReader(path);
+    const it = r.iterateChain("c");
+    // Lazy: the first row is available before the rest is read.
+    const first = it.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toEqual({ sequence: 1, receiptJson: JSON.stringify({ n: 1, chain: "c" }) });
+    const rest = [...it].map((x) => x.sequence);
+    expect(rest).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect([...r.iterateChain("other")].map((x) => x.sequence)).toEqual([1, 2]);
+    expect([...r.iterateChain("none")]).toEqual([]);
+    expect(r.chains().map((c) => c.chainId)).toEqual(["c", "other"]);
+    expect(r.tail("c")!.sequence).toBe(10);
+    r.close();
+  });
+
+  test("missing file, non-database file, symlink and directory are refused with StoreOpenError", () => {
+    const d = dir();
+    expect(() => new StoreReader(join(d, "missing.db"))).toThrow(StoreOpenError);
+    expect(existsSync(join(d, "missing.db"))).toBe(false);
+    writeFileSync(join(d, "junk.db"), "this is not sqlite at all, just some text that is long enough to be a header...");
+    expect(() => new StoreReader(join(d, "junk.db"))).toThrow(StoreOpenError);
+    const real = join(d, "real.db");
+    new StoreWriter(real).close();
+    symlinkSync(real, join(d, "link.db"));
+    expect(() => new StoreReader(join(d, "link.db"))).toThrow(StoreOpenError);
+    expect(() => new StoreReader(d)).toThrow(StoreOpenError);
+    // An SQLite file without the receipts table is not a receipts database.
+    const empty = new Database(join(d, "empty.db"), { create: true });
+    empty.run("CREATE TABLE x (y)");
+    empty.close();
+    expect(() => new StoreReader(join(d, "empty.db"))).toThrow(StoreOpenError);
+  });
+});
+
+/** A separate bun process holding a StoreWriter open and committing real signed receipts. */
+const WRITER_SCRIPT = `
+import { ChainWriter } from ${JSON.stringify(join(ROOT, "src/chain/chain-writer.ts"))};
+import { StoreWriter } from ${JSON.stringify(join(ROOT, "src/store/writer.ts"))};
+import { parsePrivateKey } from ${JSON.stringify(join(ROOT, "src/receipt/keys.ts"))};
+import { frame, TEST_PEER } from ${JSON.stringify(join(ROOT, "tests/helpers/fixtures.ts"))};
+import { readFileSync } from "node:fs";
+const [db, keyPath, chainId, batch] = process.argv.slice(2);
+const store = new StoreWriter(db);
+const writer = new ChainWriter({ store, privateKey: parsePrivateKey(readFileSync(keyPath, "utf8")),
+  issuerId: "did:agent-receipts-daemon:local", verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: chainId });
+let stop = false;
+process.on("SIGTERM", () => { stop = true; });
+let n = 0;
+while (!stop) {
+  const events = [];
+  for (let i = 0; i < Number(batch); i++) events.push({ no: n + i, frame: frame(n + i), peer: TEST_PEER });
+  writer.commit(events);
+  n += events.length;
+  process.stdout.write("committed " + n + "\\n");
+  await Bun.sleep(5);
+}
+store.close();
+process.stdout.write("closed " + n + "\\n");
+`;
+
+interface WriterChild {
+  proc: ReturnType<typeof Bun.spawn>;
+  /** Resolves when the child has printed a line matching `re`; returns the match. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  committed(): number;
+}
+
+function spawnWriter(d: string, db: string, keyPath: string, chainId: string, batch = 20): WriterChild {
+  const script = join(d, "writer-child.ts");
+  writeFileSync(script, WRITER_SCRIPT);
+  const proc = Bun.spawn([process.execPath, script, db, keyPath, chainId, String(batch)], { stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  let last = 0;
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      out += decoder.decode(value, { stream: true });
+      const all = [...out.matchAll(/committed (\d+)\n/g)];
+      if (all.length > 0) last = Number(all[all.length - 1]![1]);
+    }
+  })();
+  return {
+    proc,
+    committed: () => last,
+    async waitFor(re, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(re);
+        if (m) return m;
+        if (proc.exitCode !== null) throw new Error(`writer child exited ${proc.exitCode}: ${out} ${await new Response(proc.stderr as ReadableStream).text()}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} in writer child output: ${out}`);
+        await Bun.sleep(5);
+      }
+    },
+  };
+}
+
+describe("reader against a writer in another process (WAL)", () => {
+  test("sees committed rows while the writer keeps inserting, then after it stops", async () => {
+    const d = dir();
+    const db = join(d, "receipts.db");
+    const keys = writeKeyFiles(d);
+    const child = spawnWriter(d, db, keys.key, "live");
+    try {
+      await child.waitFor(/committed (1\d\d)\n/);
+      const r = new StoreReader(db);
+      let before = child.committed();
+      const seen1 = r.chains()[0]!.count;
+      expect(seen1).toBeGreaterThanOrEqual(before);
+      // Sequences are gapless and in order in what the reader sees.
+      let expectSeq = 1;
+      for (const x of r.iterateChain("live")) expect(x.sequence).toBe(expectSeq++);
+      expect(expectSeq - 1).toBeGreaterThanOrEqual(seen1);
+      // The same reader connection sees later commits.
+      await child.waitFor(new RegExp(`committed (${seen1 + 100}|[1-9]\\d{3,})\\n`));
+      before = child.committed();
+      expect(r.chains()[0]!.count).toBeGreaterThanOrEqual(before);
+      expect(r.tail("live")!.sequence).toBeGreaterThan(seen1);
+      expect(r.tail("live")!.terminal).toBe(false);
+      r.close();
+      // WAL mode really is in use by the writer while it runs.
+      expect(existsSync(`${db}-wal`)).toBe(true);
+    } finally {
+      child.proc.kill("SIGTERM");
+    }
+    const closed = await child.waitFor(/closed (\d+)\n/);
+    expect(await child.proc.exited).toBe(0);
+    const total = Number(closed[1]);
+    const r2 = new StoreReader(db);
+    expect(r2.chains()).toEqual([{ chainId: "live", count: total, firstSequence: 1, lastSequence: total }]);
+    expect([...r2.iterateChain("live")].length).toBe(total);
+    r2.close();
+  });
+
+  test("sees every committed row after the writer is killed (SIGKILL, WAL left behind)", async () => {
+    const d = dir();
+    const db = join(d, "receipts.db");
+    const keys = writeKeyFiles(d);
+    const child = spawnWriter(d, db, keys.key, "killed", 50);
+    await child.waitFor(/committed (2\d\d)\n/);
+    child.proc.kill("SIGKILL");
+    await child.proc.exited;
+    const committed = child.committed();
+    expect(existsSync(`${db}-wal`)).toBe(true);
+    const r = new StoreReader(db);
+    const n = r.chains()[0]!.count;
+    // Every commit the child reported is there (it may have committed one more batch before dying).
+    expect(n).toBeGreaterThanOrEqual(committed);
+    expect(n % 50).toBe(0);
+    expect([...r.iterateChain("killed")].map((x) => x.sequence)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    r.close();
+  });
+});
+
+describe("file safety (PROTOCOL §9)", () => {
+  const modeOf = (p: string) => statSync(p).mode & 0o777;
+
+  test("database and WAL files are tightened to at most 0640", () => {
+    const d = dir();
+    const path = join(d, "r.db");
+    // A loose pre-existing (empty) database file.
+    writeFileSync(path, "");
+    chmodSync(path, 0o666);
+    const w = new StoreWriter(path);
+    w.insertBatch([row("c", 1)]);
+    for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+      if (!existsSync(p)) continue;
+      expect({ p, loose: (modeOf(p) & ~0o640) !== 0 }).toEqual({ p, loose: false });
+    }
+    expect(modeOf(path) & ~0o640).toBe(0);
+    w.close();
+    // Loosened again while stopped: the next open tightens it again; allowed bits are kept.
+    chmodSync(path, 0o644);
+    const w2 = new StoreWriter(path);
+    expect(modeOf(path)).toBe(0o640);
+    w2.close();
+    chmodSync(path, 0o600);
+    new StoreWriter(path).close();
+    expect(modeOf(path)).toBe(0o600);
+  });
+
+  test("a symlinked database (or WAL companion) is refused before opening", () => {
+    const d = dir();
+    const real = join(d, "real.db");
+    new StoreWriter(real).close();
+    const link = join(d, "link.db");
+    symlinkSync(real, link);
+    expect(() => new StoreWriter(link)).toThrow(UnsafeFileError);
+    const dangling = join(d, "dangling.db");
+    symlinkSync(join(d, "nowhere.db"), dangling);
+    expect(() => new StoreWriter(dangling)).toThrow(UnsafeFileError);
+    expect(existsSync(join(d, "nowhere.db"))).toBe(false);
+    const withWal = join(d, "wal.db");
+    symlinkSync(join(d, "elsewhere"), `${withWal}-wal`);
+    expect(() => new StoreWriter(withWal)).toThrow(UnsafeFileError);
+    expect(existsSync(withWal)).toBe(false);
+  });
+});
