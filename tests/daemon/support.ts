@@ -1,0 +1,255 @@
+// Shared helpers of the daemon tests: separate sender processes, a raw daemon
+// launcher for start-up cases, read-only views of the database, and the
+// verifier run as a process.
+import { Database } from "bun:sqlite";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, tempDir } from "../helpers/fixtures.ts";
+
+export const SENDER = join(import.meta.dir, "fixtures", "sender.mjs");
+export const BIND_AND_HANG = join(import.meta.dir, "fixtures", "bind-and-hang.mjs");
+
+/** The two sender runtimes: different executables, so exe_path tells them apart. */
+export const RUNTIMES = {
+  node: Bun.which("node") ?? "/usr/bin/node",
+  bun: process.execPath,
+} as const;
+export type Runtime = keyof typeof RUNTIMES;
+
+export function realExe(runtime: Runtime): string {
+  return realpathSync(RUNTIMES[runtime]);
+}
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Step = { op: string; [key: string]: Json | undefined };
+export interface Plan {
+  steps: Step[];
+  db?: string;
+  sessions?: string[];
+}
+
+export interface SenderHandle {
+  proc: ChildProcess;
+  /** The sender's own pid and realpath(process.execPath), as it reported them. */
+  hello: Promise<{ pid: number; exe: string; runtime: string }>;
+  /** Every stdout JSON line, once the process has exited. */
+  lines(): Array<Record<string, unknown>>;
+  exited: Promise<number | string>;
+  stderr(): string;
+}
+
+export function spawnSender(runtime: Runtime, socket: string, plan: Plan): SenderHandle {
+  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, JSON.stringify(plan)], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let helloResolve!: (v: { pid: number; exe: string; runtime: string }) => void;
+  let helloReject!: (e: Error) => void;
+  const hello = new Promise<{ pid: number; exe: string; runtime: string }>((res, rej) => {
+    helloResolve = res;
+    helloReject = rej;
+  });
+  proc.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    const first = out.split("\n")[0]!;
+    if (out.includes("\n")) helloResolve(JSON.parse(first) as { pid: number; exe: string; runtime: string });
+  });
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.on("exit", (code, signal) => {
+      helloReject(new Error(`sender exited (${code ?? signal}) before saying hello: ${err}`));
+      resolve(code ?? signal ?? -1);
+    }),
+  );
+  // Avoid an unhandled rejection when nobody awaits hello.
+  hello.catch(() => {});
+  const lines = () =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { proc, hello, lines, exited, stderr: () => err };
+}
+
+/** Runs a sender to completion; fails loudly if it crashed. */
+export async function runSender(runtime: Runtime, socket: string, plan: Plan): Promise<{ pid: number; exe: string; lines: Array<Record<string, unknown>> }> {
+  const h = spawnSender(runtime, socket, plan);
+  const code = await h.exited;
+  if (code !== 0) throw new Error(`sender exited with ${code}: ${h.stderr()}`);
+  const lines = h.lines();
+  const hello = lines[0] as { pid: number; exe: string };
+  return { pid: hello.pid, exe: hello.exe, lines };
+}
+
+export function validFrame(session: string, i: number, extra: Record<string, Json> = {}): Record<string, Json> {
+  return {
+    v: "1",
+    ts_emit: new Date().toISOString(),
+    session_id: session,
+    channel: "sdk",
+    tool: { name: "write_file" },
+    decision: "allowed",
+    input: { session, i },
+    ...extra,
+  };
+}
+
+/** A plan that sends `frames` in one write per frame, half-closes and waits for the daemon's close. */
+export function sendAndConfirm(frames: Array<Record<string, Json>>, mode: "each" | "one" | "byte" = "each"): Plan {
+  return { steps: [{ op: "frames", frames, mode }, { op: "end" }, { op: "waitClose" }] };
+}
+
+// ---------------------------------------------------------------- database
+
+export interface Receipt {
+  id: string;
+  issuer: { id: string; type: string; session_id?: string; runtime?: Record<string, Json>; [k: string]: unknown };
+  credentialSubject: {
+    principal: { id: string };
+    action: {
+      type: string;
+      tool_name: string;
+      risk_level: string;
+      parameters_hash?: string;
+      peer_credential?: { platform: string; pid: number; uid: number; gid: number; exe_path?: string };
+      emitter_metadata?: { drop_count: number };
+      [k: string]: unknown;
+    };
+    outcome: { status: string; error?: string; response_hash?: string };
+    chain: { sequence: number; previous_receipt_hash: string | null; chain_id: string; terminal?: boolean; status?: string };
+    delegation?: { parent_chain_id: string; parent_receipt_id: string; delegator: { id: string } };
+    [k: string]: unknown;
+  };
+  proof: Record<string, string>;
+  [k: string]: unknown;
+}
+
+export interface Row {
+  id: string;
+  chain_id: string;
+  sequence: number;
+  receipt_hash: string;
+  previous_receipt_hash: string | null;
+  receipt: Receipt;
+}
+
+/** Every receipt, read through a fresh read-only connection, ordered by chain then sequence. */
+export function readReceipts(db: string, chainId?: string): Row[] {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const sql = "SELECT id, chain_id, sequence, receipt_hash, previous_receipt_hash, receipt_json FROM receipts" +
+      (chainId === undefined ? "" : " WHERE chain_id = ?") + " ORDER BY chain_id, sequence";
+    const rows = (chainId === undefined ? conn.query(sql).all() : conn.query(sql).all(chainId)) as Array<Omit<Row, "receipt"> & { receipt_json: string }>;
+    return rows.map(({ receipt_json, ...r }) => ({ ...r, receipt: JSON.parse(receipt_json) as Receipt }));
+  } finally {
+    conn.close();
+  }
+}
+
+export function countReceipts(db: string): number {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return (conn.query("SELECT count(*) AS n FROM receipts").get() as { n: number }).n;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Waits until `check` passes (polling the database), or throws with the last state. */
+export async function waitFor<T>(what: string, probe: () => T, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = probe();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+    await Bun.sleep(20);
+    last = probe();
+  }
+  return last;
+}
+
+/** Asserts one well-formed chain: sequences 1..n, each previous hash the prior receipt hash. */
+export function chainProblems(rows: Row[]): string[] {
+  const problems: string[] = [];
+  rows.forEach((r, i) => {
+    const c = r.receipt.credentialSubject.chain;
+    if (r.sequence !== i + 1 || c.sequence !== i + 1) problems.push(`index ${i}: sequence ${r.sequence}/${c.sequence}`);
+    const prev = i === 0 ? null : rows[i - 1]!.receipt_hash;
+    if (c.previous_receipt_hash !== prev || r.previous_receipt_hash !== prev) problems.push(`index ${i}: previous hash ${c.previous_receipt_hash} != ${prev}`);
+    if (c.chain_id !== r.chain_id) problems.push(`index ${i}: chain_id ${c.chain_id} != row ${r.chain_id}`);
+  });
+  return problems;
+}
+
+// ---------------------------------------------------------------- processes
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): CliResult {
+  const r = spawnSync(BINARY, args, { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface VerifyResult {
+  code: number;
+  report: { valid: boolean; chains: Array<{ chainId: string; valid: boolean; count: number; status: string; break?: unknown }> };
+  stderr: string;
+}
+
+export function verify(db: string, publicKey: string): VerifyResult {
+  const r = runCli(["verify", "--db", db, "--public-key", publicKey, "--json"]);
+  let report: VerifyResult["report"];
+  try {
+    report = JSON.parse(r.stdout) as VerifyResult["report"];
+  } catch {
+    throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.code, report, stderr: r.stderr };
+}
+
+export interface Launched {
+  proc: ChildProcess;
+  exited: Promise<number | string>;
+  stderr(): string;
+  logs(): Array<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Starts `agent-receipts daemon <args>` exactly as given (for socket paths and
+ * flags startDaemon() fixes). Resolves once it logs "listening" or exits.
+ */
+export async function launchDaemon(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 10_000): Promise<Launched & { listening: boolean }> {
+  const proc = spawn(BINARY, ["daemon", "--log-format", "json", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  proc.stdout!.resume();
+  const exited = new Promise<number | string>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  const logs = () =>
+    err
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const handle = {
+    proc, exited, stderr: () => err, logs,
+    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (logs().some((l) => l.event === "listening")) return { ...handle, listening: true };
+    if (proc.exitCode !== null || proc.signalCode !== null) return { ...handle, listening: false };
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`daemon neither listened nor exited in time:\n${err}`);
+    }
+    await Bun.sleep(10);
+  }
+}
+
+export { tempDir };
