@@ -27,6 +27,7 @@ async function compile(outfile: string, target?: string): Promise<void> {
 
 mkdirSync(DIST, { recursive: true });
 await compile(join(DIST, "agent-receipts"));
+await (await import("./build-emitter.ts")).buildEmitter();
 
 if (process.argv.includes("--all")) {
   const releaseDir = join(DIST, "release");
