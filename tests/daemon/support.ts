@@ -3,7 +3,7 @@
 // verifier run as a process.
 import { Database } from "bun:sqlite";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
 
@@ -39,8 +39,16 @@ export interface SenderHandle {
   stderr(): string;
 }
 
+let planFiles = 0;
+
 export function spawnSender(runtime: Runtime, socket: string, plan: Plan): SenderHandle {
-  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, JSON.stringify(plan)], { stdio: ["pipe", "pipe", "pipe"] });
+  let planArg = JSON.stringify(plan);
+  if (planArg.length > 64 * 1024) {
+    const file = join(tempDir("ar-plan-"), `plan-${++planFiles}.json`);
+    writeFileSync(file, planArg);
+    planArg = `@${file}`;
+  }
+  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, planArg], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   let helloResolve!: (v: { pid: number; exe: string; runtime: string }) => void;
