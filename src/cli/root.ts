@@ -12,6 +12,8 @@ export const rootCommand = defineCommand({
   },
   subCommands: {
     daemon: daemonCommand,
+    emit: () => import("../commands/emit.ts").then((m) => m.emitCommand),
+    hook: () => import("../commands/hook.ts").then((m) => m.hookCommand),
     keys: keysCommand,
     verify: verifyCommand,
   },

@@ -1,0 +1,47 @@
+import { defineCommand } from "citty";
+import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
+import { defaultDataDir } from "../paths/resolve.ts";
+import { readStream, runClaudeCodeHook, type HookOutcome } from "../hook/run.ts";
+
+const DEFAULT_CONFIRM_MS = 500;
+
+function warn(message: string): void {
+  process.stderr.write(`agent-receipts: warning: ${message}\n`);
+}
+
+const claudeCodeCommand = defineCommand({
+  meta: {
+    name: "claude-code",
+    description:
+      "Claude Code hook (PreToolUse, PostToolUse, PostToolUseFailure): reads the hook payload on stdin and records the tool call. " +
+      "Always exits 0 so the agent is never disturbed (a warning on stderr when not delivered), unless --strict.",
+  },
+  args: {
+    strict: { type: "boolean", description: "Exit 1 when the event is not delivered, 2 when the payload is unusable" },
+    socket: { type: "string", description: "Daemon socket (default: $AGENTRECEIPTS_SOCKET or the platform default)", valueHint: "PATH" },
+    "timeout-ms": { type: "string", description: `How long to wait for the daemon's confirmation (default: ${DEFAULT_CONFIRM_MS})`, valueHint: "MS" },
+  },
+  async run({ args }) {
+    const timeoutMs = args["timeout-ms"] === undefined ? DEFAULT_CONFIRM_MS : Number(args["timeout-ms"]);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 1) throw new UserError("--timeout-ms must be a number of milliseconds >= 1");
+    let outcome: HookOutcome;
+    try {
+      outcome = await runClaudeCodeHook(await readStream(process.stdin), { socketPath: args.socket, dataDir: defaultDataDir(), confirmTimeoutMs: timeoutMs });
+    } catch (err) {
+      // A bug here must not break the agent's tool call.
+      if (args.strict) throw err;
+      warn(`hook failed: ${(err as Error).message}`);
+      return;
+    }
+    if (outcome.status === "ignored") return;
+    for (const w of outcome.warnings) warn(w);
+    if (outcome.status === "delivered") return;
+    if (!args.strict) return warn(outcome.message);
+    throw new UserError(outcome.message, outcome.status === "invalid" ? EXIT_USAGE : EXIT_FAILURE);
+  },
+});
+
+export const hookCommand = defineCommand({
+  meta: { name: "hook", description: "Agent hooks that record every tool call as a receipt" },
+  subCommands: { "claude-code": claudeCodeCommand },
+});

@@ -1,0 +1,63 @@
+// Turns `agent-receipts emit` input (flags, or JSON Lines on stdin) into frame
+// fields. Problems are usage errors that name the flag or the line.
+import { EXIT_USAGE, UserError } from "../cli/errors.ts";
+import type { FrameFields } from "../emitter/frame.ts";
+
+export interface EmitFlags {
+  tool?: string;
+  server?: string;
+  decision?: string;
+  input?: string;
+  output?: string;
+  error?: string;
+  actionType?: string;
+  correlationId?: string;
+}
+
+/** Frame field -> the flag that sets it, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  "tool.name": "--tool", "tool.server": "--server", tool: "--tool", decision: "--decision", input: "--input", output: "--output",
+  error: "--error", action_type: "--action-type", correlation_id: "--correlation-id", session_id: "--session", channel: "--channel",
+};
+
+export function flagOf(frameField: string): string {
+  return FLAG_OF[frameField] ?? frameField;
+}
+
+function parseJson(flag: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${flag} is not valid JSON: ${(err as Error).message}`, EXIT_USAGE);
+  }
+}
+
+/** The one event described by flags. Value checks are left to the shared frame validator. */
+export function fieldsFromFlags(flags: EmitFlags): FrameFields {
+  if (flags.tool === undefined || flags.tool === "") throw new UserError("--tool is required (or give events as JSON Lines with --stdin)", EXIT_USAGE);
+  return {
+    tool: flags.server === undefined ? { name: flags.tool } : { name: flags.tool, server: flags.server },
+    decision: (flags.decision ?? "allowed") as FrameFields["decision"],
+    input: parseJson("--input", flags.input),
+    output: parseJson("--output", flags.output),
+    error: flags.error,
+    action_type: flags.actionType,
+    correlation_id: flags.correlationId,
+  };
+}
+
+/** One JSON Lines event: frame fields; `v` and `ts_emit` are the emitter's and ignored if present. */
+export function fieldsFromLine(line: string, lineNo: number): FrameFields {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new UserError(`stdin line ${lineNo} is not valid JSON: ${(err as Error).message}`, EXIT_USAGE);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UserError(`stdin line ${lineNo} must be a JSON object of frame fields (tool, decision, input, ...)`, EXIT_USAGE);
+  }
+  const { v: _v, ts_emit: _ts, ...fields } = value as Record<string, unknown>;
+  return fields as unknown as FrameFields;
+}

@@ -1,0 +1,91 @@
+// One run of `agent-receipts hook claude-code`: payload -> event -> daemon,
+// with the session's drop counter carried in and out. Never throws for
+// transport or payload problems: the outcome says what happened.
+import { EmitValidationError } from "../emitter/errors.ts";
+import type { EmitEvent } from "../emitter/event.ts";
+import { Delivery, delivered, undeliveredMessage } from "../emit/delivery.ts";
+import { CLAUDE_CODE_CHANNEL, HookPayloadError, mapClaudeCodeHook, type HookEvent } from "./claude-code.ts";
+import { DropFile } from "./drop-file.ts";
+
+export interface HookOptions {
+  socketPath?: string;
+  /** The user's data dir (defaultDataDir()): home of the per-session drop counters. */
+  dataDir: string;
+  confirmTimeoutMs: number;
+}
+
+export type HookOutcome =
+  | { status: "ignored" }
+  | { status: "delivered"; warnings: string[] }
+  | { status: "not_delivered" | "unconfirmed" | "invalid"; message: string; warnings: string[] };
+
+export async function readStream(stream: AsyncIterable<Uint8Array | string>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Payloads the frame cannot carry (over 1 MiB, not encodable) are left out rather than losing the event. */
+const DROPPABLE_PAYLOADS = ["output", "input"] as const;
+
+export async function runClaudeCodeHook(stdinText: string, options: HookOptions): Promise<HookOutcome> {
+  const warnings: string[] = [];
+  let mapped: HookEvent | null;
+  try {
+    mapped = mapClaudeCodeHook(JSON.parse(stdinText));
+  } catch (err) {
+    if (err instanceof SyntaxError || err instanceof HookPayloadError) return { status: "invalid", message: `not a Claude Code hook payload: ${err.message}`, warnings };
+    throw err;
+  }
+  if (mapped === null) return { status: "ignored" };
+
+  const drops = DropFile.forSession(options.dataDir, CLAUDE_CODE_CHANNEL, mapped.sessionId);
+  let carried = 0;
+  try {
+    carried = drops.take();
+  } catch (err) {
+    warnings.push(`cannot read the drop counter ${drops.path}: ${(err as Error).message}`);
+  }
+  let delivery: Delivery;
+  try {
+    delivery = new Delivery({ channel: CLAUDE_CODE_CHANNEL, sessionId: mapped.sessionId, socketPath: options.socketPath, initialDropCount: carried });
+  } catch (err) {
+    store(drops, carried, warnings);
+    return { status: "invalid", message: (err as Error).message, warnings };
+  }
+
+  let event: EmitEvent = mapped.event;
+  let rejected: EmitValidationError | null = null;
+  for (;;) {
+    try {
+      await delivery.send((em) => em.emit(event));
+      break;
+    } catch (err) {
+      if (!(err instanceof EmitValidationError)) throw err;
+      const field = DROPPABLE_PAYLOADS.find((f) => f === err.field && event[f] !== undefined);
+      if (field === undefined) {
+        rejected = err;
+        break;
+      }
+      warnings.push(`left out the tool ${field} (${err.rule})`);
+      event = { ...event, [field]: undefined };
+    }
+  }
+  const report = await delivery.finish(options.confirmTimeoutMs);
+  // An event the daemon would reject is lost too: count it, so the gap shows in the chain.
+  store(drops, report.unreportedDrops + (rejected === null ? 0 : 1), warnings);
+  if (rejected !== null) return { status: "invalid", message: `event not sent: ${rejected.message} (counted as dropped)`, warnings };
+  if (delivered(report)) return { status: "delivered", warnings };
+  const message = undeliveredMessage(report, delivery.emitter.socketPath, options.confirmTimeoutMs);
+  return report.failed > 0
+    ? { status: "not_delivered", message: `${message} Counted in ${drops.path}; the next delivered event reports it.`, warnings }
+    : { status: "unconfirmed", message, warnings };
+}
+
+function store(drops: DropFile, count: number, warnings: string[]): void {
+  try {
+    drops.add(count);
+  } catch (err) {
+    warnings.push(`cannot store ${count} dropped events in ${drops.path}: ${(err as Error).message}`);
+  }
+}
