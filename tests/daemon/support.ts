@@ -196,8 +196,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): CliResult {
-  const r = spawnSync(BINARY, args, { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs });
+/** The test's environment without any AGENTRECEIPTS_* variable, and a private data home. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = { ...process.env, XDG_DATA_HOME: tempDir("ar-xdg-") };
+  for (const k of Object.keys(env)) if (k.startsWith("AGENTRECEIPTS_")) delete env[k];
+  Object.assign(env, extra);
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+  const r = spawnSync(BINARY, args, { env: cleanEnv(env), encoding: "utf8", timeout: opts.timeoutMs ?? 20_000, cwd: opts.cwd });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -230,8 +238,11 @@ export interface Launched {
  * Starts `agent-receipts daemon <args>` exactly as given (for socket paths and
  * flags startDaemon() fixes). Resolves once it logs "listening" or exits.
  */
-export async function launchDaemon(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 10_000): Promise<Launched & { listening: boolean }> {
-  const proc = spawn(BINARY, ["daemon", "--log-format", "json", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function launchDaemon(
+  args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<Launched & { listening: boolean }> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const proc = spawn(BINARY, ["daemon", "--log-format", "json", ...args], { env: cleanEnv(env), cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   proc.stdout!.resume();
