@@ -197,7 +197,9 @@ export class Emitter {
       if (err) conn.fail("connection_closed", `writing to ${this.socketPath} failed: ${err.message}`, err.code);
       else this.delivered(entry);
     });
-    this.watchdog ??= setTimeout(this.checkStall, this.writeTimeoutMs);
+    // Referenced only while writes are pending: an idle emitter never holds the host process open.
+    if (this.watchdog === null) this.watchdog = setTimeout(this.checkStall, this.writeTimeoutMs);
+    else this.watchdog.ref();
   }
 
   private delivered(entry: Entry): void {
@@ -240,6 +242,7 @@ export class Emitter {
   }
 
   private notifyDrained(): void {
+    this.watchdog?.unref();
     for (const wake of this.drainWaiters.splice(0)) wake();
   }
 

@@ -96,6 +96,22 @@ test("Node.js, importing agent-receipts/emitter: events land and verify, with th
   expect(v.report.valid).toBe(true);
 });
 
+test("Node.js: an idle emitter does not hold the process open (no close() needed to exit)", async () => {
+  const d = await daemon();
+  const script = nodeProject(`
+    import { Emitter } from "agent-receipts/emitter";
+    const em = new Emitter({ channel: "sdk", socketPath: process.argv[2] });
+    const ok = await em.emit({ tool: { name: "t" }, decision: "allowed" });
+    const t0 = performance.now();
+    process.on("exit", () => console.log(JSON.stringify({ ok, lingeredMs: performance.now() - t0 })));
+  `);
+  const r = await runNode(script, [d.socket]);
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout) as { ok: boolean; lingeredMs: number };
+  expect(out.ok).toBe(true);
+  expect(out.lingeredMs).toBeLessThan(50);
+});
+
 test("daemon down: emit() resolves false within the bound; once it starts, events_dropped with the exact count, then the live receipt", async () => {
   const dir = tempDir("ar-daemon-");
   const socket = join(dir, "run", "events.sock");
