@@ -1,10 +1,10 @@
 // The compiled daemon fed by separate emitter processes over its real socket:
 // chunking, concurrency with kernel-attested peers, the half-close
 // confirmation, pid reuse, payload hashes, dropped events and sub-agent chains.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import canonicalize from "canonicalize";
 import { payloadHash } from "../../src/receipt/canonical.ts";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
@@ -12,6 +12,8 @@ import {
   chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, validFrame, verify, waitFor,
   type Json, type Row, type Runtime, type SenderHandle,
 } from "./support.ts";
+
+setDefaultTimeout(30_000);
 
 const daemons: DaemonHandle[] = [];
 async function daemon(args: string[] = []): Promise<DaemonHandle> {
@@ -129,6 +131,41 @@ describe("half-close confirmation", () => {
     const r = await runSender("node", d.socket, { steps: [{ op: "frames", frames: [validFrame("open", 0)], mode: "each" }, { op: "waitClose", timeoutMs: 500 }] });
     expect(r.lines.find((l) => "closed" in l)).toMatchObject({ closed: false, by: null });
     expect(countReceipts(d.db)).toBe(1);
+  });
+});
+
+/** Logins by uid from /etc/passwd (the daemon resolves them with getpwuid_r). */
+function passwd(): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const [name, , uid] = line.split(":");
+    if (name && uid !== undefined) m.set(Number(uid), name);
+  }
+  return m;
+}
+
+describe("principal and peer from the kernel, never from the frame", () => {
+  test.skipIf(process.getuid?.() !== 0)("other uids: did:user:<login>, did:user:linux:<uid> without a login; a uid outside the socket's group cannot connect (needs root to switch uid)", async () => {
+    const users = passwd();
+    let noLogin = 54321;
+    while (users.has(noLogin)) noLogin++;
+    const withLogin = users.has(65534) ? 65534 : [...users.keys()].find((u) => u !== 0)!;
+    const d = await daemon(["--chain-id", "uids"]);
+    chmodSync(d.dir, 0o750); // members of the socket's group (here gid 0) may reach run/events.sock (0660 in 0750)
+    const spoof = { principal: { id: "did:user:spoofed" }, peer_credential: { pid: 1, uid: 0 } } as Record<string, Json>;
+    const a = await runSender("node", d.socket, sendAndConfirm([validFrame("no-login", 0, spoof)]), { uid: noLogin, gid: 0 });
+    const b = await runSender("bun", d.socket, sendAndConfirm([validFrame("with-login", 0, spoof)]), { uid: withLogin, gid: 0 });
+    const outsider = spawnSender("node", d.socket, sendAndConfirm([validFrame("outsider", 0)]), { uid: noLogin, gid: noLogin });
+    expect(await outsider.exited).toBe(3);
+    expect(outsider.lines()[1]).toEqual({ error: "EACCES", stage: "connect" });
+
+    const rows = readReceipts(d.db, "uids");
+    expect(rows.map((r) => sessionOf(r))).toEqual(["no-login", "with-login"]);
+    expect(rows[0]!.receipt.credentialSubject.principal).toEqual({ id: `did:user:linux:${noLogin}` });
+    expect(rows[0]!.receipt.credentialSubject.action.peer_credential).toEqual({ platform: "linux", pid: a.pid, uid: noLogin, gid: 0, exe_path: realExe("node") });
+    expect(rows[1]!.receipt.credentialSubject.principal).toEqual({ id: `did:user:${users.get(withLogin)}` });
+    expect(rows[1]!.receipt.credentialSubject.action.peer_credential).toEqual({ platform: "linux", pid: b.pid, uid: withLogin, gid: 0, exe_path: realExe("bun") });
+    for (const r of rows) expect(JSON.stringify(r.receipt)).not.toContain("spoofed");
   });
 });
 

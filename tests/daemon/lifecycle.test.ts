@@ -1,7 +1,7 @@
 // Shutdown and restart of the compiled daemon: SIGTERM writes the terminator
 // last and exits 0, a restart continues on <id>-2; SIGKILL under load loses
 // no committed receipt and a restart resumes without gap or duplicate.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import canonicalize from "canonicalize";
@@ -10,6 +10,8 @@ import {
   chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, tempDir, validFrame, verify, waitFor,
   type Row, type Runtime,
 } from "./support.ts";
+
+setDefaultTimeout(30_000);
 
 const daemons: DaemonHandle[] = [];
 async function daemon(opts: { dir?: string; args?: string[] } = {}): Promise<DaemonHandle> {

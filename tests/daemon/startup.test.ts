@@ -1,7 +1,7 @@
 // Start-up rules of the compiled daemon (PROTOCOL §2, §9; issue 3 items 1, 8,
 // 9, 10): socket path policy, stale and live sockets, key files, file modes,
 // `keys init` / `keys show`, configuration precedence and the version flags.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash, createPublicKey } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { ROOT } from "../helpers/fixtures.ts";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { BIND_AND_HANG, launchDaemon, readReceipts, runCli, runSender, sendAndConfirm, tempDir, validFrame, type Launched } from "./support.ts";
+
+setDefaultTimeout(30_000);
 
 const running: Array<DaemonHandle | Launched> = [];
 afterAll(async () => {
@@ -177,6 +179,28 @@ describe("the signing key at start", () => {
     // Never a key in the logs.
     expect(d.stderr()).not.toContain("PRIVATE KEY");
     expect(d.stderr()).not.toContain(readFileSync(d.key, "utf8").split("\n")[1]!);
+  });
+
+  test("quick start: `agent-receipts daemon` with no flags creates 0750 data and socket directories, the key pair and the database", async () => {
+    const dir = tempDir("ar-quick-");
+    const xdgData = join(dir, "share");
+    const xdgRun = join(dir, "user-run");
+    mkdirSync(xdgRun, { mode: 0o700 });
+    const h = await launchDaemon([], { XDG_DATA_HOME: xdgData, XDG_RUNTIME_DIR: xdgRun });
+    running.push(h);
+    expect(h.listening).toBe(true);
+    const data = join(xdgData, "agent-receipts");
+    const sock = join(xdgRun, "agentreceipts", "events.sock");
+    expect(h.logs().find((l) => l.event === "unsafe_socket_path")).toBeUndefined();
+    expect(mode(data)).toBe(0o750);
+    expect(mode(join(xdgRun, "agentreceipts"))).toBe(0o750);
+    expect(mode(sock)).toBe(0o660);
+    expect(mode(join(data, "signing.key"))).toBe(0o600);
+    expect(mode(join(data, "signing.key.pub"))).toBe(0o644);
+    expect(h.logs().find((l) => l.event === "started")).toMatchObject({ socket: sock, db: join(data, "receipts.db"), key: join(data, "signing.key") });
+    await runSender("node", sock, sendAndConfirm([validFrame("quick", 0)]));
+    expect(readReceipts(join(data, "receipts.db")).map((r) => r.receipt.issuer.session_id)).toEqual(["quick"]);
+    expect(await h.stop()).toBe(0);
   });
 
   test.each([0o640, 0o604, 0o660, 0o644])("a key with mode %o is refused", async (m) => {

@@ -41,14 +41,14 @@ export interface SenderHandle {
 
 let planFiles = 0;
 
-export function spawnSender(runtime: Runtime, socket: string, plan: Plan): SenderHandle {
+export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: { uid?: number; gid?: number } = {}): SenderHandle {
   let planArg = JSON.stringify(plan);
   if (planArg.length > 64 * 1024) {
     const file = join(tempDir("ar-plan-"), `plan-${++planFiles}.json`);
     writeFileSync(file, planArg);
     planArg = `@${file}`;
   }
-  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, planArg], { stdio: ["pipe", "pipe", "pipe"] });
+  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, planArg], { stdio: ["pipe", "pipe", "pipe"], ...as });
   let out = "";
   let err = "";
   let helloResolve!: (v: { pid: number; exe: string; runtime: string }) => void;
@@ -80,8 +80,10 @@ export function spawnSender(runtime: Runtime, socket: string, plan: Plan): Sende
 }
 
 /** Runs a sender to completion; fails loudly if it crashed. */
-export async function runSender(runtime: Runtime, socket: string, plan: Plan): Promise<{ pid: number; exe: string; lines: Array<Record<string, unknown>> }> {
-  const h = spawnSender(runtime, socket, plan);
+export async function runSender(
+  runtime: Runtime, socket: string, plan: Plan, as: { uid?: number; gid?: number } = {},
+): Promise<{ pid: number; exe: string; lines: Array<Record<string, unknown>> }> {
+  const h = spawnSender(runtime, socket, plan, as);
   const code = await h.exited;
   if (code !== 0) throw new Error(`sender exited with ${code}: ${h.stderr()}`);
   const lines = h.lines();
