@@ -226,7 +226,9 @@ export class Emitter {
 
   /** The connection is gone: every frame not yet handed over is dropped and counted. */
   private lost(conn: Connection, kind: TransportFailure, message: string, code?: string): void {
-    if (this.conn === conn) this.conn = null;
+    // Queued entries always belong to the current connection; an older one has nothing left here.
+    if (this.conn !== conn) return;
+    this.conn = null;
     for (const entry of this.queue.splice(0)) this.drop(entry, kind, message, code);
     this.bytesQueued = 0;
     this.notifyDrained();
