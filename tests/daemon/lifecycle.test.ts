@@ -162,10 +162,12 @@ describe("SIGKILL mid-load", () => {
   test("restart resumes with no gap and no duplicate; every receipt verifies", async () => {
     const dir = tempDir("ar-sigkill-");
     const d1 = await daemon({ dir, args: ["--chain-id", "K"] });
+    // A sub-agent chain open at the time of the kill as well.
+    await runSender("node", d1.socket, sendAndConfirm([validFrame("pre", 0), validFrame("agent-before", 0, { agent_id: "worker" })]));
     const runtimes: Runtime[] = ["node", "bun", "node", "bun"];
     const senders = runtimes.map((runtime, k) => {
       const session = `kill-${k}`;
-      return { runtime, session, h: spawnSender(runtime, d1.socket, { steps: [{ op: "gen", count: 200_000, session, perWrite: 10, delayMs: 1 }] }) };
+      return { runtime, session, h: spawnSender(runtime, d1.socket, { steps: [{ op: "gen", count: 200_000, session, perWrite: 10, delayMs: 2 }] }) };
     });
     const hellos = await Promise.all(senders.map((s) => s.h.hello));
     await waitFor("receipts under load", () => countReceipts(d1.db), (n) => n >= 500);
@@ -181,13 +183,26 @@ describe("SIGKILL mid-load", () => {
     expect(chainProblems(before)).toEqual([]);
     const v1 = verify(d1.db, d1.publicKey);
     expect(v1.code).toBe(0);
-    expect(v1.report.chains).toEqual([{ chainId: "K", valid: true, count: n, status: "unknown" }]);
+    expect(v1.report.chains.sort((a, b) => a.chainId.localeCompare(b.chainId))).toEqual([
+      { chainId: "K", valid: true, count: n, status: "unknown" },
+      { chainId: "K/agent/worker", valid: true, count: 1, status: "unknown" },
+    ]);
 
     // The stale socket left by SIGKILL is cleared; the chain resumes at its tail.
     const d2 = await daemon({ dir, args: ["--chain-id", "K"] });
     expect(started(d2)).toMatchObject({ chain_id: "K", resumed_at_sequence: n });
     await runSender("node", d2.socket, sendAndConfirm(Array.from({ length: 10 }, (_, i) => validFrame("after-restart", i))));
+    await runSender("bun", d2.socket, sendAndConfirm([validFrame("agent-after", 0, { agent_id: "worker" })]));
     expect(await d2.stop("SIGTERM")).toBe(0);
+
+    // The sub-agent chain resumed too: no second delegation, terminated at shutdown.
+    const agent = readReceipts(d2.db, "K/agent/worker");
+    expect(agent).toHaveLength(3);
+    expect(chainProblems(agent)).toEqual([]);
+    expect(agent[0]!.receipt.credentialSubject.delegation).toMatchObject({ parent_chain_id: "K", parent_receipt_id: before[0]!.id });
+    expect(agent[1]!.receipt.issuer.session_id).toBe("agent-after");
+    expect(agent[1]!.receipt.credentialSubject.delegation).toBeUndefined();
+    expectTerminator(agent[2]!, "K/agent/worker", 3);
 
     const rows = readReceipts(d2.db, "K");
     expect(rows).toHaveLength(n + 11);
@@ -204,11 +219,14 @@ describe("SIGKILL mid-load", () => {
         });
       }
     });
-    expect(events).toBe(n);
+    expect(events + expectPrefix(rows, "pre")).toBe(n);
     expect(expectPrefix(rows, "after-restart")).toBe(10);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     const v2 = verify(d2.db, d2.publicKey);
     expect(v2.code).toBe(0);
-    expect(v2.report.chains).toEqual([{ chainId: "K", valid: true, count: n + 11, status: "interrupted" }]);
+    expect(v2.report.chains.sort((a, b) => a.chainId.localeCompare(b.chainId))).toEqual([
+      { chainId: "K", valid: true, count: n + 11, status: "interrupted" },
+      { chainId: "K/agent/worker", valid: true, count: 3, status: "interrupted" },
+    ]);
   });
 });

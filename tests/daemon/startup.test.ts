@@ -2,7 +2,7 @@
 // 9, 10): socket path policy, stale and live sockets, key files, file modes,
 // `keys init` / `keys show`, configuration precedence and the version flags.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, createPublicKey } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -210,6 +210,34 @@ describe("the signing key at start", () => {
     const h = await launch(dir, sockArgs(dir));
     await expectRefused(h, /mode|chmod/);
     expect(existsSync(join(dir, "run", "events.sock"))).toBe(false);
+  });
+
+  test("a key file over 16 KiB, a directory or a FIFO at the key path is refused", async () => {
+    const big = tempDir("ar-keybig-");
+    expect(keysInit(join(big, "signing.key")).code).toBe(0);
+    writeFileSync(join(big, "signing.key"), `${readFileSync(join(big, "signing.key"), "utf8")}${"\n".repeat(16 * 1024)}`);
+    chmodSync(join(big, "signing.key"), 0o600);
+    await expectRefused(await launch(big, sockArgs(big)), /16384|bytes/);
+
+    const asDir = tempDir("ar-keydir-");
+    mkdirSync(join(asDir, "signing.key"), { mode: 0o700 });
+    await expectRefused(await launch(asDir, sockArgs(asDir)), /not a regular file|symlink|directory/);
+
+    const fifo = tempDir("ar-keyfifo-");
+    expect(spawnSync("mkfifo", ["-m", "600", join(fifo, "signing.key")]).status).toBe(0);
+    await expectRefused(await launch(fifo, sockArgs(fifo)), /not a regular file/);
+  });
+
+  test("a missing published key is written again (0644, same key) at start", async () => {
+    const dir = tempDir("ar-republish-");
+    const d1 = await daemon({ dir });
+    const pem = readFileSync(d1.publicKey, "utf8");
+    expect(await d1.stop()).toBe(0);
+    rmSync(d1.publicKey);
+    const d2 = await daemon({ dir });
+    expect(readFileSync(d2.publicKey, "utf8")).toBe(pem);
+    expect(mode(d2.publicKey)).toBe(0o644);
+    expect(d2.logs().find((l) => l.event === "public_key_published")).toMatchObject({ fingerprint: fingerprintOfPem(pem) });
   });
 
   test("a symlinked key is refused", async () => {
