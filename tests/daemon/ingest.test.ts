@@ -9,7 +9,7 @@ import canonicalize from "canonicalize";
 import { payloadHash } from "../../src/receipt/canonical.ts";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import {
-  chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, validFrame, verify, waitFor,
+  killSenders, chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, validFrame, verify, waitFor,
   type Json, type Row, type Runtime, type SenderHandle,
 } from "./support.ts";
 
@@ -22,6 +22,7 @@ async function daemon(args: string[] = []): Promise<DaemonHandle> {
   return d;
 }
 afterAll(async () => {
+  killSenders();
   for (const d of daemons) await d.stop("SIGKILL");
 });
 

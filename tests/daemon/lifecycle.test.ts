@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import canonicalize from "canonicalize";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import {
-  chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, tempDir, validFrame, verify, waitFor,
+  killSenders, chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, tempDir, validFrame, verify, waitFor,
   type Row, type Runtime,
 } from "./support.ts";
 
@@ -20,6 +20,7 @@ async function daemon(opts: { dir?: string; args?: string[] } = {}): Promise<Dae
   return d;
 }
 afterAll(async () => {
+  killSenders();
   for (const d of daemons) await d.stop("SIGKILL");
 });
 

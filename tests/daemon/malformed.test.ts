@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, t
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
-import { chainProblems, readReceipts, runSender, spawnSender, validFrame, verify, waitFor, type Json, type Step } from "./support.ts";
+import { killSenders, chainProblems, readReceipts, runSender, spawnSender, validFrame, verify, waitFor, type Json, type Step } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
@@ -25,6 +25,7 @@ beforeAll(async () => {
   d = await startDaemon({ args: ["--chain-id", CHAIN] });
 });
 afterAll(async () => {
+  killSenders();
   await d.stop("SIGKILL");
 });
 beforeEach(() => {

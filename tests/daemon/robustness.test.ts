@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
-import { chainProblems, readReceipts, runSender, sendAndConfirm, validFrame, verify, waitFor } from "./support.ts";
+import { killSenders, chainProblems, readReceipts, runSender, sendAndConfirm, validFrame, verify, waitFor } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
@@ -17,6 +17,7 @@ beforeAll(async () => {
   d = await startDaemon({ args: ["--chain-id", CHAIN] });
 });
 afterAll(async () => {
+  killSenders();
   await d.stop("SIGKILL");
 });
 

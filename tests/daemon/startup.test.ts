@@ -8,12 +8,13 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync
 import { join } from "node:path";
 import { ROOT } from "../helpers/fixtures.ts";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
-import { BIND_AND_HANG, launchDaemon, readReceipts, runCli, runSender, sendAndConfirm, tempDir, validFrame, type Launched } from "./support.ts";
+import { killSenders, BIND_AND_HANG, launchDaemon, readReceipts, runCli, runSender, sendAndConfirm, tempDir, validFrame, type Launched } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
 const running: Array<DaemonHandle | Launched> = [];
 afterAll(async () => {
+  killSenders();
   for (const d of running) await d.stop("SIGKILL");
 });
 

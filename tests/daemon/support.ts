@@ -40,6 +40,13 @@ export interface SenderHandle {
 }
 
 let planFiles = 0;
+const liveSenders = new Set<ChildProcess>();
+
+/** Kills every sender still running (for afterAll: a failed test must not leave processes behind). */
+export function killSenders(): void {
+  for (const p of liveSenders) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  liveSenders.clear();
+}
 
 export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: { uid?: number; gid?: number } = {}): SenderHandle {
   let planArg = JSON.stringify(plan);
@@ -49,6 +56,8 @@ export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: { 
     planArg = `@${file}`;
   }
   const proc = spawn(RUNTIMES[runtime], [SENDER, socket, planArg], { stdio: ["pipe", "pipe", "pipe"], ...as });
+  liveSenders.add(proc);
+  proc.once("exit", () => liveSenders.delete(proc));
   let out = "";
   let err = "";
   let helloResolve!: (v: { pid: number; exe: string; runtime: string }) => void;
