@@ -110,6 +110,12 @@ describe("connection", () => {
   });
 });
 
+function deep(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
 describe("caller bugs reject at once with a TypeError naming the field", () => {
   const big = "x".repeat(MAX_FRAME_BYTES);
   const cases: Array<[string, unknown, string]> = [
@@ -131,6 +137,8 @@ describe("caller bugs reject at once with a TypeError naming the field", () => {
     ["target without resource", { tool: { name: "t" }, decision: "allowed", target: { system: "fs" } }, "target.resource"],
     ["error not a string", { tool: { name: "t" }, decision: "allowed", error: 42 }, "error"],
     ["event not an object", null, "event"],
+    ["input nested deeper than 1000 levels", { tool: { name: "t" }, decision: "allowed", input: deep(1001) }, "input"],
+    ["usage nested absurdly deep", { tool: { name: "t" }, decision: "allowed", input: deep(1000), usage: { u: deep(30_000) } }, "usage"],
   ];
   for (const [name, event, field] of cases) {
     test(name, async () => {
