@@ -1,7 +1,7 @@
 // Daemon configuration: defaults < TOML file < environment < flags (PROTOCOL §9).
 // Unknown keys and malformed values are errors that name the key.
 import { existsSync, readFileSync } from "node:fs";
-import { DEFAULT_ISSUER_ID, DEFAULT_VERIFICATION_METHOD } from "../receipt/builder.ts";
+import { DEFAULT_ISSUER_ID } from "../receipt/builder.ts";
 import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
 
 export type LogFormat = "text" | "json";
@@ -101,14 +101,15 @@ export function resolveConfig(flags: ConfigInput, configPath: string | undefined
   }
   const merged: ConfigInput = { ...fromFile, ...fromEnv(env), ...stripUndefined(flags) };
   const key = merged.key ?? defaults.key;
+  const issuerId = merged.issuer_id ?? DEFAULT_ISSUER_ID;
   return {
     socket: merged.socket ?? defaults.socket,
     db: merged.db ?? defaults.db,
     key,
     public_key: merged.public_key ?? publicKeyPathFor(key),
     chain_id: merged.chain_id,
-    issuer_id: merged.issuer_id ?? DEFAULT_ISSUER_ID,
-    verification_method: merged.verification_method ?? DEFAULT_VERIFICATION_METHOD,
+    issuer_id: issuerId,
+    verification_method: merged.verification_method ?? `${issuerId}#k1`,
     unsafe_socket_path: merged.unsafe_socket_path ?? false,
     log_format: merged.log_format ?? "text",
     config_file: configFile,

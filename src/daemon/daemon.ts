@@ -34,10 +34,11 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   const platform = currentPlatform();
   const socket = checkSocketPath(config.socket, config.unsafe_socket_path, process.env, platform);
   checkDbFiles(config.db);
-  const key = establishIdentity(config.key, config.public_key, config.db, log);
-  const peers = await createPeerCredReader();
+  // Refuse (another daemon, a non-socket file) before creating anything, such as a key.
   const protectedDirs = safeRoots(process.env, platform).filter(existsSync).map((p) => realpathSync(p));
   await prepareSocketPath(socket.path, protectedDirs);
+  const key = establishIdentity(config.key, config.public_key, config.db, log);
+  const peers = await createPeerCredReader();
 
   let receiver: Receiver | null = null;
   const writer = await WriterClient.start(
@@ -98,6 +99,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
     frames: receiver.stats.frames, rejected_frames: receiver.stats.rejectedFrames, framing_errors: receiver.stats.framingErrors,
     connections: receiver.stats.connections, partial_frames_dropped: partial, commits: writer.stats.commits,
     commit_failures: writer.stats.commitFailures,
+    terminators: closed.kind === "closed" ? closed.terminated.length : undefined,
     terminated: closed.kind === "closed" ? closed.terminated.join(",") : undefined,
     error: closed.kind === "close_failed" ? closed.message : closed.kind === "timeout" ? "writer did not close in time" : undefined,
   });

@@ -23,6 +23,8 @@ export class WriterClient {
   private readonly worker: Worker;
   private queue: ChainEvent[] = [];
   private inFlight: ChainEvent[] | null = null;
+  /** Last event number of the batch in flight, including events refused at hand-over. */
+  private inFlightLastNo = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryMs = RETRY_MIN_MS;
   private idleWaiters: Array<() => void> = [];
@@ -31,6 +33,7 @@ export class WriterClient {
   committedThrough = 0;
   readonly stats: WriterStats = { receipts: 0, events: 0, rejected: 0, commits: 0, commitFailures: 0 };
   rootChainId = "";
+  resumedFrom = 0;
 
   private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
     this.worker = new Worker(workerPath("daemon/writer-worker.ts"));
@@ -55,8 +58,6 @@ export class WriterClient {
     return client;
   }
 
-  resumedFrom = 0;
-
   get queued(): number {
     return this.queue.length + (this.inFlight?.length ?? 0);
   }
@@ -71,14 +72,51 @@ export class WriterClient {
   }
 
   private pump(): void {
-    if (this.inFlight !== null || this.retryTimer !== null || this.queue.length === 0) return;
-    if (this.queue.length <= MAX_BATCH_EVENTS) {
-      this.inFlight = this.queue;
-      this.queue = [];
-    } else {
-      this.inFlight = this.queue.splice(0, MAX_BATCH_EVENTS);
+    while (this.inFlight === null && this.retryTimer === null && this.queue.length > 0) {
+      const batch = this.queue.length <= MAX_BATCH_EVENTS ? this.queue : this.queue.splice(0, MAX_BATCH_EVENTS);
+      if (batch === this.queue) this.queue = [];
+      // A retried batch keeps covering events refused at its first hand-over.
+      this.inFlightLastNo = Math.max(batch[batch.length - 1]!.no, this.inFlightLastNo);
+      const sendable = this.handOver(batch);
+      if (sendable.length > 0) {
+        this.inFlight = sendable;
+        return;
+      }
+      // Every event of the batch was refused: they are done, nothing is in flight.
+      this.acknowledge(this.inFlightLastNo);
+      this.inFlightLastNo = 0;
     }
-    this.post({ kind: "batch", events: this.inFlight });
+  }
+
+  /**
+   * Posts a batch to the writer thread. An event that cannot be copied to the
+   * thread (validation should have refused it) is rejected alone, so one bad
+   * event can never block the queue.
+   */
+  private handOver(batch: ChainEvent[]): ChainEvent[] {
+    try {
+      this.post({ kind: "batch", events: batch });
+      return batch;
+    } catch {
+      const sendable = batch.filter((event) => {
+        try {
+          structuredClone(event);
+          return true;
+        } catch (err) {
+          this.stats.rejected++;
+          this.log.error("event_rejected", { event: event.no, error: `cannot hand the event to the writer thread: ${(err as Error).message}` });
+          return false;
+        }
+      });
+      if (sendable.length > 0) this.post({ kind: "batch", events: sendable });
+      return sendable;
+    }
+  }
+
+  private acknowledge(throughNo: number): void {
+    this.committedThrough = throughNo;
+    this.onCommitted(throughNo);
+    if (this.queued === 0) this.wakeIdle();
   }
 
   private handle(msg: FromWriter): void {
@@ -86,15 +124,15 @@ export class WriterClient {
       case "committed":
         this.inFlight = null;
         this.retryMs = RETRY_MIN_MS;
-        this.committedThrough = msg.throughNo;
         this.stats.commits++;
         this.stats.events += msg.events;
         this.stats.receipts += msg.receipts;
         this.stats.rejected += msg.rejected.length;
         for (const r of msg.rejected) this.log.error("event_rejected", { event: r.no, error: r.reason });
-        this.onCommitted(msg.throughNo);
+        // Events refused at hand-over may follow the last committed one in the batch.
+        this.acknowledge(Math.max(msg.throughNo, this.inFlightLastNo));
+        this.inFlightLastNo = 0;
         this.pump();
-        if (this.queued === 0) this.wakeIdle();
         return;
       case "commit_failed":
         this.stats.commitFailures++;

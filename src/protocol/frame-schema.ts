@@ -49,8 +49,10 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz
 export function isRfc3339(s: string): boolean {
   const m = RFC3339.exec(s);
   if (!m) return false;
-  const [, , mo, d, h, mi, se, , , oh, om] = m.map((x) => (x === undefined ? 0 : Number(x)));
-  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= 31 && h! <= 23 && mi! <= 59 && se! <= 60 && oh! <= 23 && om! <= 59;
+  const [, y, mo, d, h, mi, se, , , oh, om] = m.map((x) => (x === undefined ? 0 : Number(x)));
+  // The day must exist in that month (RFC 3339 §5.7): Feb 30 is not a date.
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h! <= 23 && mi! <= 59 && se! <= 60 && oh! <= 23 && om! <= 59;
 }
 
 function utf8Length(s: string): number {
