@@ -1,8 +1,9 @@
 // macOS peer credentials through bun:ffi: LOCAL_PEERCRED (uid, first group),
 // LOCAL_PEEREPID (pid) and proc_pidpath. Compiled into the darwin binaries;
 // layouts and constants are unit-tested in layout.ts.
-import { dlopen, FFIType, read, ptr, CString } from "bun:ffi";
-import { DARWIN, PASSWD_NAME_OFFSET, PASSWD_STRUCT_BYTES, decodeXucred } from "./layout.ts";
+import { dlopen, FFIType, read, ptr } from "bun:ffi";
+import { LoginCache } from "./login.ts";
+import { DARWIN, decodeXucred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
 
 const libSystem = dlopen("/usr/lib/libSystem.B.dylib", {
@@ -19,7 +20,7 @@ function errno(): number {
 }
 
 export class DarwinPeerCredReader implements PeerCredReader {
-  private readonly logins = new Map<number, string | undefined>();
+  private readonly logins = new LoginCache((...args) => libSystem.symbols.getpwuid_r(...args));
 
   capture(fd: number): PeerCapture {
     const xucred = new Uint8Array(DARWIN.XUCRED_SIZE);
@@ -45,17 +46,7 @@ export class DarwinPeerCredReader implements PeerCredReader {
   }
 
   loginOf(uid: number): string | undefined {
-    if (this.logins.has(uid)) return this.logins.get(uid);
-    const pwd = new Uint8Array(PASSWD_STRUCT_BYTES);
-    const buf = new Uint8Array(16384);
-    const result = new BigUint64Array(1);
-    let login: string | undefined;
-    if (libSystem.symbols.getpwuid_r(uid, ptr(pwd), ptr(buf), BigInt(buf.length), ptr(result)) === 0 && result[0] !== 0n) {
-      const namePtr = read.ptr(ptr(pwd), PASSWD_NAME_OFFSET);
-      login = namePtr === 0 ? undefined : new CString(namePtr).toString();
-    }
-    this.logins.set(uid, login);
-    return login;
+    return this.logins.loginOf(uid);
   }
 
   notes(): string[] {

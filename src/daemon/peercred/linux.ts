@@ -1,9 +1,10 @@
 // Linux peer credentials through bun:ffi: SO_PEERCRED for pid/uid/gid, then
 // SO_PEERPIDFD so the executable path read from /proc is provably the sender's
 // (a recycled pid would fail the pidfd liveness check).
-import { dlopen, FFIType, read, ptr, CString } from "bun:ffi";
+import { dlopen, FFIType, read, ptr } from "bun:ffi";
+import { LoginCache } from "./login.ts";
 import { readlinkSync } from "node:fs";
-import { LINUX, PASSWD_NAME_OFFSET, PASSWD_STRUCT_BYTES, decodeUcred } from "./layout.ts";
+import { LINUX, decodeUcred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
 
 const libc = dlopen("libc.so.6", {
@@ -21,7 +22,7 @@ function errno(): number {
 export class LinuxPeerCredReader implements PeerCredReader {
   private pidfdSupported = true;
   private readonly pending: string[] = [];
-  private readonly logins = new Map<number, string | undefined>();
+  private readonly logins = new LoginCache((...args) => libc.symbols.getpwuid_r(...args));
   private readonly ucred = new Uint8Array(LINUX.UCRED_SIZE);
   private readonly intBuf = new Int32Array(1);
   private readonly lenBuf = new Uint32Array(1);
@@ -65,18 +66,7 @@ export class LinuxPeerCredReader implements PeerCredReader {
   }
 
   loginOf(uid: number): string | undefined {
-    if (this.logins.has(uid)) return this.logins.get(uid);
-    const pwd = new Uint8Array(PASSWD_STRUCT_BYTES);
-    const buf = new Uint8Array(16384);
-    const result = new BigUint64Array(1);
-    let login: string | undefined;
-    const rc = libc.symbols.getpwuid_r(uid, ptr(pwd), ptr(buf), BigInt(buf.length), ptr(result));
-    if (rc === 0 && result[0] !== 0n) {
-      const namePtr = read.ptr(ptr(pwd), PASSWD_NAME_OFFSET);
-      login = namePtr === 0 ? undefined : new CString(namePtr).toString();
-    }
-    this.logins.set(uid, login);
-    return login;
+    return this.logins.loginOf(uid);
   }
 
   notes(): string[] {
