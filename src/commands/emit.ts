@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
 import { delivered, Delivery, undeliveredMessage } from "../emit/delivery.ts";
-import { fieldsFromFlags, flagOf } from "../emit/input.ts";
+import { fieldsFromFlags, flagOf, timeoutFlag } from "../emit/input.ts";
 import { sendLines } from "../emit/stdin.ts";
 
 const EVENT_FLAGS = ["tool", "server", "decision", "input", "output", "error", "action-type", "correlation-id"] as const;
@@ -36,8 +36,7 @@ export const emitCommand = defineCommand({
     "timeout-ms": { type: "string", description: `How long to wait for the daemon's confirmation (default: ${DEFAULT_CONFIRM_MS})`, valueHint: "MS" },
   },
   async run({ args }) {
-    const timeoutMs = args["timeout-ms"] === undefined ? DEFAULT_CONFIRM_MS : Number(args["timeout-ms"]);
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 1) throw new UserError("--timeout-ms must be a number of milliseconds >= 1");
+    const timeoutMs = timeoutFlag(args["timeout-ms"], DEFAULT_CONFIRM_MS);
     if (args.stdin && EVENT_FLAGS.some((f) => args[f] !== undefined)) {
       throw new UserError(`--stdin reads the events from stdin; do not combine it with ${EVENT_FLAGS.map((f) => `--${f}`).join(", ")}`);
     }

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { defaultDataDir } from "../paths/resolve.ts";
+import { timeoutFlag } from "../emit/input.ts";
 import { readStream, runClaudeCodeHook, type HookOutcome } from "../hook/run.ts";
 
 const DEFAULT_CONFIRM_MS = 500;
@@ -22,8 +23,14 @@ const claudeCodeCommand = defineCommand({
     "timeout-ms": { type: "string", description: `How long to wait for the daemon's confirmation (default: ${DEFAULT_CONFIRM_MS})`, valueHint: "MS" },
   },
   async run({ args }) {
-    const timeoutMs = args["timeout-ms"] === undefined ? DEFAULT_CONFIRM_MS : Number(args["timeout-ms"]);
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 1) throw new UserError("--timeout-ms must be a number of milliseconds >= 1");
+    let timeoutMs = DEFAULT_CONFIRM_MS;
+    try {
+      timeoutMs = timeoutFlag(args["timeout-ms"], DEFAULT_CONFIRM_MS);
+    } catch (err) {
+      // A typo in the hook's settings must not block every tool call.
+      if (args.strict) throw err;
+      warn(`${(err as Error).message}; using ${DEFAULT_CONFIRM_MS}`);
+    }
     let outcome: HookOutcome;
     try {
       outcome = await runClaudeCodeHook(await readStream(process.stdin), { socketPath: args.socket, dataDir: defaultDataDir(), confirmTimeoutMs: timeoutMs });

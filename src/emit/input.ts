@@ -24,6 +24,14 @@ export function flagOf(frameField: string): string {
   return FLAG_OF[frameField] ?? frameField;
 }
 
+/** `--timeout-ms`: how long a short-lived emitter waits for the daemon's confirmation. */
+export function timeoutFlag(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 1) throw new UserError("--timeout-ms must be a number of milliseconds >= 1", EXIT_USAGE);
+  return ms;
+}
+
 function parseJson(flag: string, text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
