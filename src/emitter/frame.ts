@@ -53,39 +53,10 @@ function largestField(frame: Frame): string {
   return best;
 }
 
-/**
- * Nesting levels allowed in a payload. JSON.stringify recurses: Node.js 20
- * throws past ~4,000 levels and Bun takes seconds near 40,000, so a deeper
- * payload could neither be sent reliably nor "rejected at once".
- */
-export const MAX_PAYLOAD_DEPTH = 1000;
-
-/** Whether a parsed JSON value nests deeper than `max` (iterative: cannot itself overflow). */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()! + 1;
-    if (typeof v !== "object" || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (typeof child === "object" && child !== null) {
-        values.push(child);
-        depths.push(depth);
-      }
-    }
-  }
-  return false;
-}
-
 /** Validates and encodes; throws EmitValidationError naming the field (as `name` spells it). */
 export function encodeChecked(candidate: Record<string, unknown>, name: FieldNamer): EncodedFrame {
   const check = validateFrame(candidate);
   if (!check.ok) throw new EmitValidationError(name(check.problem.field), check.problem.rule);
-  for (const key of ["input", "output", "usage"] as const) {
-    if (nestsDeeperThan(check.frame[key], MAX_PAYLOAD_DEPTH)) throw new EmitValidationError(name(key), `must not nest deeper than ${MAX_PAYLOAD_DEPTH} levels`);
-  }
   const json = JSON.stringify(check.frame);
   try {
     return { json, bytes: encodeFrame(json) };
