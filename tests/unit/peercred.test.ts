@@ -22,7 +22,7 @@ describe("struct layouts", () => {
     expect(DARWIN.XUCRED_UID_OFFSET).toBe(4);
     expect(DARWIN.XUCRED_NGROUPS_OFFSET).toBe(8);
     expect(DARWIN.XUCRED_GROUPS_OFFSET).toBe(12);
-    expect(DARWIN.XUCRED_SIZE).toBe(12 + 16 * 4);
+    expect(DARWIN.XUCRED_SIZE as number).toBe(12 + 16 * 4);
     const buf = new Uint8Array(DARWIN.XUCRED_SIZE);
     const view = new DataView(buf.buffer);
     view.setUint32(0, DARWIN.XUCRED_VERSION, true);
