@@ -5,15 +5,9 @@ import { connect } from "node:net";
 import { chmodSync, existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { envValue, defaultDataDir, type Env, type Platform } from "../paths/resolve.ts";
+import { looksLikeTcp } from "../paths/socket-address.ts";
 
 export class SocketPathError extends Error {}
-
-/** `tcp://...`, `host:port`, `[::1]:9000`, `:9000` are TCP addresses, not socket paths. */
-export function looksLikeTcp(path: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return true;
-  if (/^\[[^\]]*\](:\d+)?$/.test(path)) return true;
-  return /^[^/]*:\d+$/.test(path);
-}
 
 export function safeRoots(env: Env, platform: Platform): string[] {
   if (platform === "darwin") return ["/var/run", join(defaultDataDir(env), "")].map((p) => p.replace(/\/$/, ""));

@@ -3,7 +3,7 @@
 // handed to the kernel whole (true) or counted as dropped (false) and reported
 // to the daemon as `drop_count` on the next frame that is handed over.
 import { randomUUID } from "node:crypto";
-import { looksLikeTcp } from "../daemon/socket-path.ts";
+import { looksLikeTcp } from "../paths/socket-address.ts";
 import { MAX_FRAME_BYTES, HEADER_BYTES } from "../protocol/framing.ts";
 import { resolveSocketPath } from "../paths/resolve.ts";
 import { Connection } from "./connection.ts";
