@@ -48,6 +48,30 @@ export class StoreReader {
     for (const row of stmt.iterate(chainId)) yield { sequence: row.sequence, receiptJson: row.receipt_json };
   }
 
+  /** Whether every stored sequence of the chain is an integer (SQLite columns are not typed strictly). */
+  integerSequences(chainId: string): boolean {
+    const row = this.db
+      .query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM receipts WHERE chain_id = ? AND typeof(sequence) != 'integer'")
+      .get(chainId);
+    return row?.n === 0;
+  }
+
+  /** Sequence numbers of a chain in order, from the (chain_id, sequence) index alone. */
+  *iterateSequences(chainId: string): Generator<number> {
+    const stmt = this.db.query<{ sequence: number }, [string]>("SELECT sequence FROM receipts WHERE chain_id = ? ORDER BY sequence");
+    for (const row of stmt.iterate(chainId)) yield row.sequence;
+  }
+
+  /** Stored receipt JSON of sequences [from, to) of a chain, in order. */
+  receiptRange(chainId: string, from: number, to: number): string[] {
+    return this.db
+      .query<{ receipt_json: string }, [string, number, number]>(
+        "SELECT receipt_json FROM receipts WHERE chain_id = ? AND sequence >= ? AND sequence < ? ORDER BY sequence",
+      )
+      .all(chainId, from, to)
+      .map((r) => r.receipt_json);
+  }
+
   close(): void {
     this.db.close();
   }

@@ -33,12 +33,73 @@ export interface ChainBreak {
 
 export type ChainStatusVerdict = "complete" | "interrupted" | "unknown";
 
-/** Folds receipts of one chain, in order, into a verdict. */
+export type Violation = [BreakReason, string];
+
+/**
+ * The rules of PROTOCOL §7 for receipt `r` at chain index `i`, in §7 order.
+ * `prev` is receipt i-1 (null exactly when i is 0); `firstChainId` the chain
+ * id every receipt must carry.
+ */
+export function violations(r: CheckedReceipt, i: number, prev: CheckedReceipt | null, firstChainId: unknown): Violation[] {
+  const found: Violation[] = [];
+  if (r.problem === "malformed_receipt") found.push([r.problem, r.detail ?? ""]);
+  const statusOk = r.status === undefined ? r.terminal === undefined || r.terminal === true
+    : r.terminal === true && (r.status === "complete" || r.status === "interrupted");
+  if (!statusOk) found.push(["invalid_chain_status", `chain.status ${JSON.stringify(r.status)} with terminal ${JSON.stringify(r.terminal)}`]);
+  if (r.problem === "malformed_proof" || r.problem === "bad_signature") found.push([r.problem, r.detail ?? ""]);
+  if (prev === null) {
+    if (r.previousHash !== null) found.push(["broken_hash_link", "the first receipt must have previous_receipt_hash null"]);
+    if (!isSequence(r.sequence)) found.push(["sequence_gap", `the first sequence is ${JSON.stringify(r.sequence)}, not an integer >= 1`]);
+    if (typeof r.chainId !== "string") found.push(["chain_id_mismatch", "chain.chain_id is missing"]);
+    return found;
+  }
+  if (r.previousHash !== prev.hash) found.push(["broken_hash_link", `previous_receipt_hash ${String(r.previousHash)} != hash of receipt ${i - 1} ${prev.hash}`]);
+  if (!isSequence(r.sequence) || r.sequence !== (prev.sequence as number) + 1) {
+    found.push(["sequence_gap", `sequence ${JSON.stringify(r.sequence)} follows ${JSON.stringify(prev.sequence)}`]);
+  }
+  if (r.chainId !== firstChainId) found.push(["chain_id_mismatch", `chain_id ${JSON.stringify(r.chainId)} != ${JSON.stringify(firstChainId)}`]);
+  if (prev.terminal === true) found.push(["receipt_after_terminal", `receipt ${i} follows the terminal receipt ${i - 1}`]);
+  return found;
+}
+
+export function toBreak(found: Violation[], i: number, r: CheckedReceipt): ChainBreak {
+  return {
+    index: i,
+    sequence: typeof r.sequence === "number" ? r.sequence : null,
+    receiptId: r.id,
+    reason: found[0]![0],
+    reasons: found.map(([reason]) => reason),
+    detail: found[0]![1],
+  };
+}
+
+/**
+ * A run of consecutive receipts already checked against each other (by a
+ * worker): only its head still needs linking to what came before.
+ */
+export interface Segment {
+  count: number;
+  head: CheckedReceipt;
+  tail: CheckedReceipt;
+  /** The first break inside the segment (never at its head), with its chain index. */
+  break?: ChainBreak;
+}
+
+/** Checks `receipts` (chain indexes base, base+1, ...) against each other; the head is left to the caller. */
+export function checkSegment(receipts: CheckedReceipt[], base: number): Segment {
+  const head = receipts[0]!;
+  for (let j = 1; j < receipts.length; j++) {
+    const found = violations(receipts[j]!, base + j, receipts[j - 1]!, head.chainId);
+    if (found.length > 0) return { count: receipts.length, head, tail: receipts[j - 1]!, break: toBreak(found, base + j, receipts[j]!) };
+  }
+  return { count: receipts.length, head, tail: receipts[receipts.length - 1]! };
+}
+
+/** Folds receipts (or worker-checked segments) of one chain, in order, into a verdict. */
 export class ChainRules {
   private index = 0;
   private prev: CheckedReceipt | null = null;
   private firstChainId: unknown;
-  private terminalSeen = false;
   private endStatus: ChainStatusVerdict = "unknown";
   broken: ChainBreak | null = null;
 
@@ -54,41 +115,32 @@ export class ChainRules {
   accept(r: CheckedReceipt): boolean {
     if (this.broken !== null) return false;
     const i = this.index++;
-    const found: Array<[BreakReason, string]> = [];
-    if (r.problem === "malformed_receipt") found.push([r.problem, r.detail ?? ""]);
-    const statusOk = r.status === undefined ? r.terminal === undefined || r.terminal === true
-      : r.terminal === true && (r.status === "complete" || r.status === "interrupted");
-    if (!statusOk) found.push(["invalid_chain_status", `chain.status ${JSON.stringify(r.status)} with terminal ${JSON.stringify(r.terminal)}`]);
-    if (r.problem === "malformed_proof" || r.problem === "bad_signature") found.push([r.problem, r.detail ?? ""]);
-    if (i === 0) {
-      if (r.previousHash !== null) found.push(["broken_hash_link", "the first receipt must have previous_receipt_hash null"]);
-      if (!isSequence(r.sequence)) found.push(["sequence_gap", `the first sequence is ${JSON.stringify(r.sequence)}, not an integer >= 1`]);
-      this.firstChainId = r.chainId;
-      if (typeof r.chainId !== "string") found.push(["chain_id_mismatch", "chain.chain_id is missing"]);
-    } else {
-      const prev = this.prev!;
-      if (r.previousHash !== prev.hash) found.push(["broken_hash_link", `previous_receipt_hash ${String(r.previousHash)} != hash of receipt ${i - 1} ${prev.hash}`]);
-      if (!isSequence(r.sequence) || r.sequence !== (prev.sequence as number) + 1) {
-        found.push(["sequence_gap", `sequence ${JSON.stringify(r.sequence)} follows ${JSON.stringify(prev.sequence)}`]);
-      }
-      if (r.chainId !== this.firstChainId) found.push(["chain_id_mismatch", `chain_id ${JSON.stringify(r.chainId)} != ${JSON.stringify(this.firstChainId)}`]);
-      if (this.terminalSeen) found.push(["receipt_after_terminal", `receipt ${i} follows the terminal receipt ${i - 1}`]);
-    }
+    if (i === 0) this.firstChainId = r.chainId;
+    const found = violations(r, i, this.prev, this.firstChainId);
     if (found.length > 0) {
-      this.broken = {
-        index: i,
-        sequence: typeof r.sequence === "number" ? r.sequence : null,
-        receiptId: r.id,
-        reason: found[0]![0],
-        reasons: found.map(([reason]) => reason),
-        detail: found[0]![1],
-      };
+      this.broken = toBreak(found, i, r);
       return false;
     }
-    this.prev = r;
-    this.terminalSeen = r.terminal === true;
-    this.endStatus = r.terminal === true ? ((r.status as ChainStatusVerdict | undefined) ?? "complete") : "unknown";
+    this.advance(r);
     return true;
+  }
+
+  /** Links a segment's head to the chain so far, then takes the segment's own verdict. */
+  acceptSegment(segment: Segment): boolean {
+    if (!this.accept(segment.head)) return false;
+    if (segment.break !== undefined) {
+      this.index = segment.break.index + 1;
+      this.broken = segment.break;
+      return false;
+    }
+    this.index += segment.count - 1;
+    this.advance(segment.tail);
+    return true;
+  }
+
+  private advance(r: CheckedReceipt): void {
+    this.prev = r;
+    this.endStatus = r.terminal === true ? ((r.status as ChainStatusVerdict | undefined) ?? "complete") : "unknown";
   }
 }
 

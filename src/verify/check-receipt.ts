@@ -1,7 +1,7 @@
 // Per-receipt work of verification that does not depend on order: parse,
 // canonicalize, hash, check the proof. Runs inside the verify workers.
 import type { KeyObject } from "node:crypto";
-import { canonicalReceipt, hashCanonical } from "../receipt/canonical.ts";
+import { canonicalJson, sha256Hex } from "../receipt/canonical.ts";
 import { verifyBytes } from "../receipt/keys.ts";
 import { MalformedProofError, signatureOf } from "../receipt/proof.ts";
 
@@ -45,21 +45,25 @@ export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt
     status: chain?.status,
   };
   if (chain === undefined || typeof chain !== "object") return { ...base, problem: "malformed_receipt", detail: "credentialSubject.chain is missing" };
-  let canonical: string;
+  // The parsed object is ours: drop the proof in place rather than copying the receipt.
+  const proof = receipt.proof;
+  delete receipt.proof;
+  let bytes: Buffer;
   try {
-    canonical = canonicalReceipt(receipt);
+    bytes = Buffer.from(canonicalJson(receipt), "utf8");
   } catch (err) {
     return { ...base, problem: "malformed_receipt", detail: (err as Error).message };
   }
-  base.hash = hashCanonical(canonical);
+  // Hash and signature cover the same bytes: encode once.
+  base.hash = `sha256:${sha256Hex(bytes)}`;
   let signature: Uint8Array;
   try {
-    signature = signatureOf(receipt.proof);
+    signature = signatureOf(proof);
   } catch (err) {
     if (err instanceof MalformedProofError) return { ...base, problem: "malformed_proof", detail: err.message };
     throw err;
   }
-  if (!verifyBytes(publicKey, canonical, signature)) {
+  if (!verifyBytes(publicKey, bytes, signature)) {
     return { ...base, problem: "bad_signature", detail: "Ed25519 signature does not match the receipt under this public key" };
   }
   return base;

@@ -2,11 +2,11 @@
 // back in submission order, so the in-order chain rules see receipts in order.
 import { availableParallelism } from "node:os";
 import { workerPath } from "../runtime/worker-path.ts";
-import type { CheckedReceipt } from "./check-receipt.ts";
-import type { VerifyRequest, VerifyResponse } from "./protocol.ts";
+import type { Segment } from "./chain-rules.ts";
+import type { BatchSource, VerifyRequest, VerifyResponse } from "./protocol.ts";
 
 interface Pending {
-  resolve: (results: CheckedReceipt[]) => void;
+  resolve: (segment: Segment) => void;
   reject: (err: Error) => void;
 }
 
@@ -21,7 +21,8 @@ export class VerifyPool {
       worker.onmessage = (event: MessageEvent<VerifyResponse>) => {
         const p = this.pending.get(event.data.batch);
         this.pending.delete(event.data.batch);
-        p?.resolve(event.data.results);
+        if ("segment" in event.data) p?.resolve(event.data.segment);
+        else p?.reject(new Error(event.data.error));
       };
       worker.onerror = (event) => {
         const err = new Error(`verify worker failed: ${event.message}`);
@@ -37,12 +38,13 @@ export class VerifyPool {
     return this.workers.length;
   }
 
-  check(receipts: string[]): Promise<CheckedReceipt[]> {
+  /** Checks a non-empty batch of receipts at chain indexes base, base+1, ... */
+  check(source: BatchSource, base: number): Promise<Segment> {
     const batch = this.nextBatch++;
     const worker = this.workers[batch % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.pending.set(batch, { resolve, reject });
-      worker.postMessage({ kind: "batch", batch, receipts } satisfies VerifyRequest);
+      worker.postMessage({ kind: "batch", batch, base, source } satisfies VerifyRequest);
     });
   }
 

@@ -4,8 +4,8 @@ import { StoreReader } from "../store/reader.ts";
 import { VerifyPool } from "./pool.ts";
 import { endProgress, progressReporter } from "./progress.ts";
 import type { VerifyReport } from "./report.ts";
-import { chainReceipts, firstChainId, jsonLines } from "./sources.ts";
-import { verifyChain, type ChainResult } from "./verify-chain.ts";
+import { firstChainId, jsonLines, rowBatches } from "./sources.ts";
+import { verifyBatches, verifyChain, type ChainResult } from "./verify-chain.ts";
 
 export class UnknownChainError extends Error {}
 
@@ -38,7 +38,7 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
         throw new UnknownChainError(`no chain "${req.chain}" in ${req.db}${known === "" ? " (the database has no chains)" : `; chains: ${known}`}`);
       }
       for (const s of selected) {
-        chains.push(await verifyChain(s.chainId, chainReceipts(reader, s.chainId), pool, { onProgress: progressReporter(s.chainId, s.count) }));
+        chains.push(await verifyBatches(s.chainId, rowBatches(reader, s.chainId), pool, { onProgress: progressReporter(s.chainId, s.count) }));
         endProgress();
       }
     }

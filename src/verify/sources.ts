@@ -2,7 +2,8 @@
 // JSON Lines file. Both stream.
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { StoreReader } from "../store/reader.ts";
+import type { StoreReader } from "../store/reader.ts";
+import type { BatchJob } from "./protocol.ts";
 
 export class SourceError extends Error {}
 
@@ -33,6 +34,55 @@ export async function firstChainId(path: string): Promise<string> {
   return "(empty)";
 }
 
-export function* chainReceipts(reader: StoreReader, chainId: string): Generator<string> {
-  for (const row of reader.iterateChain(chainId)) yield row.receiptJson;
+export const DEFAULT_BATCH = 1024;
+
+/** Groups receipt texts into inline batches. */
+export async function* jsonBatches(receipts: Iterable<string> | AsyncIterable<string>, size = DEFAULT_BATCH): AsyncGenerator<BatchJob> {
+  let batch: string[] = [];
+  for await (const json of receipts) {
+    batch.push(json);
+    if (batch.length === size) {
+      yield { count: batch.length, source: { kind: "json", receipts: batch } };
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield { count: batch.length, source: { kind: "json", receipts: batch } };
+}
+
+/**
+ * Batches of a stored chain as sequence ranges, found from the index alone;
+ * the workers read the rows themselves. Rows are append-only, so a range the
+ * reader has seen holds the same rows when a worker reads it.
+ */
+export function* rowBatches(reader: StoreReader, chainId: string, size = DEFAULT_BATCH): Generator<BatchJob> {
+  if (!reader.integerSequences(chainId)) {
+    // Ranges need integer keys; a tampered column is read row by row instead.
+    yield* inlineBatches(reader, chainId, size);
+    return;
+  }
+  let from = 0;
+  let last = 0;
+  let count = 0;
+  for (const sequence of reader.iterateSequences(chainId)) {
+    if (count === size) {
+      yield { count, source: { kind: "rows", db: reader.path, chainId, fromSequence: from, toSequence: sequence } };
+      count = 0;
+    }
+    if (count === 0) from = sequence;
+    last = sequence;
+    count++;
+  }
+  if (count > 0) yield { count, source: { kind: "rows", db: reader.path, chainId, fromSequence: from, toSequence: last + 1 } };
+}
+
+function* inlineBatches(reader: StoreReader, chainId: string, size: number): Generator<BatchJob> {
+  let batch: string[] = [];
+  for (const row of reader.iterateChain(chainId)) {
+    batch.push(row.receiptJson);
+    if (batch.length === size) {
+      yield { count: batch.length, source: { kind: "json", receipts: batch } };
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield { count: batch.length, source: { kind: "json", receipts: batch } };
 }
