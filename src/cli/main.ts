@@ -73,6 +73,13 @@ export async function main(argv: string[]): Promise<void> {
     await rejectUnknownFlags(cmd, located.rest);
     await runCommand(cmd, { rawArgs: located.rest });
   } catch (err) {
+    // An agent hook must never block the agent's tool call (Claude Code treats exit 2 as "block"):
+    // even a usage error, such as a mistyped flag in its settings, is only a warning unless --strict.
+    if (argv[0] === "hook" && !argv.includes("--strict") && (err instanceof UserError || (err instanceof Error && err.name === "CLIError"))) {
+      process.stderr.write(`agent-receipts: warning: ${err.message}\n`);
+      process.exitCode = 0;
+      return;
+    }
     if (err instanceof UserError) {
       if (err.exitCode === EXIT_USAGE && /unknown (command|option)/.test(err.message)) {
         process.stderr.write(`${await usageOf(chain)}\n`);

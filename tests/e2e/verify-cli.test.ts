@@ -10,6 +10,7 @@ import { generateKeyPair, parsePrivateKey, signBytes } from "../../src/receipt/k
 import { encodeProofValue } from "../../src/receipt/proof.ts";
 import type { SignedReceipt } from "../../src/receipt/types.ts";
 import { BINARY, makeChainDb, ROOT, tempDir, writeKeyFiles, type KeyFiles } from "../helpers/fixtures.ts";
+import { spawnWriter } from "../helpers/live-writer-process.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -394,54 +395,16 @@ describe("top-level CLI", () => {
   });
 });
 
-/** A separate bun process holding a StoreWriter open and committing real signed receipts. */
-const WRITER_SCRIPT = `
-import { ChainWriter } from ${JSON.stringify(join(ROOT, "src/chain/chain-writer.ts"))};
-import { StoreWriter } from ${JSON.stringify(join(ROOT, "src/store/writer.ts"))};
-import { parsePrivateKey } from ${JSON.stringify(join(ROOT, "src/receipt/keys.ts"))};
-import { frame, TEST_PEER } from ${JSON.stringify(join(ROOT, "tests/helpers/fixtures.ts"))};
-import { readFileSync } from "node:fs";
-const [db, keyPath, chainId] = process.argv.slice(2);
-const store = new StoreWriter(db);
-const writer = new ChainWriter({ store, privateKey: parsePrivateKey(readFileSync(keyPath, "utf8")),
-  issuerId: "did:agent-receipts-daemon:local", verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: chainId });
-let stop = false;
-process.on("SIGTERM", () => { stop = true; });
-let n = 0;
-while (!stop) {
-  const events = [];
-  for (let i = 0; i < 25; i++) events.push({ no: n + i, frame: frame(n + i), peer: TEST_PEER });
-  writer.commit(events);
-  n += events.length;
-  process.stdout.write("committed " + n + "\\n");
-  await Bun.sleep(2);
-}
-store.close();
-process.stdout.write("closed " + n + "\\n");
-`;
-
 describe("verify while another process writes (WAL)", () => {
   test("exit 0 on a database a live writer holds open and keeps inserting into", async () => {
     const dir = tempDir("ar-e2e-live-");
     dirs.push(dir);
     const keys = writeKeyFiles(dir);
     const db = join(dir, "receipts.db");
-    const script = join(dir, "writer-child.ts");
-    writeFileSync(script, WRITER_SCRIPT);
-    const child = Bun.spawn([process.execPath, script, db, keys.key, "live"], { stdout: "pipe", stderr: "pipe" });
-    let out = "";
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stdout as ReadableStream<Uint8Array>) out += decoder.decode(chunk, { stream: true });
-    })();
-    const committed = () => Number([...out.matchAll(/committed (\d+)/g)].pop()?.[1] ?? 0);
+    const child = spawnWriter(db, keys.key, "live", 25, 2);
+    const committed = () => child.committed();
     try {
-      const deadline = Date.now() + 15_000;
-      while (committed() < 500) {
-        if (child.exitCode !== null) throw new Error(`writer exited early: ${await new Response(child.stderr).text()}`);
-        if (Date.now() > deadline) throw new Error(`writer too slow: ${out}`);
-        await Bun.sleep(10);
-      }
+      await child.waitFor(/committed ([5-9]\d\d|\d{4,})\n/);
       const atStart = committed();
       const r = await verify(db, keys.publicKey, "--json");
       const atEnd = committed();
@@ -454,15 +417,14 @@ describe("verify while another process writes (WAL)", () => {
       expect(j.chains[0]!.count).toBeGreaterThanOrEqual(atStart);
       // The writer really was writing during the verification.
       expect(atEnd).toBeGreaterThan(atStart);
-      expect(child.exitCode).toBeNull();
+      expect(child.proc.exitCode).toBeNull();
     } finally {
-      child.kill("SIGTERM");
+      child.proc.kill("SIGTERM");
     }
-    expect(await child.exited).toBe(0);
-    await reading;
-    expect(out).toMatch(/closed \d+/);
+    const closed = await child.waitFor(/closed (\d+)\n/);
+    expect(await child.proc.exited).toBe(0);
     const after = await verify(db, keys.publicKey, "--json");
     expect(after.code).toBe(0);
-    expect(parseJson(after).chains[0]!.count).toBe(Number(/closed (\d+)/.exec(out)![1]));
+    expect(parseJson(after).chains[0]!.count).toBe(Number(closed[1]));
   });
 });

@@ -201,3 +201,13 @@ describe("agent-receipts hook claude-code", () => {
     expect(r.stderr).toContain("none.sock");
   });
 });
+
+test("hook claude-code: a mistyped flag only warns (exit 0) unless --strict, so it never blocks the agent", () => {
+  const payload = JSON.stringify({ hook_event_name: "PreToolUse", session_id: "typo", tool_name: "Read", tool_input: { file_path: "/x" } });
+  const lenient = Bun.spawnSync([BINARY, "hook", "claude-code", "--timout-ms", "5"], { stdin: Buffer.from(payload) });
+  expect(lenient.exitCode).toBe(0);
+  expect(lenient.stderr.toString()).toContain("warning: unknown option");
+  const strict = Bun.spawnSync([BINARY, "hook", "claude-code", "--strict", "--timout-ms", "5"], { stdin: Buffer.from(payload) });
+  expect(strict.exitCode).toBe(2);
+  expect(strict.stderr.toString()).toContain("unknown option");
+});

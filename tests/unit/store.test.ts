@@ -11,6 +11,7 @@ import { StoreOpenError, StoreReader } from "../../src/store/reader.ts";
 import type { ReceiptRow } from "../../src/store/schema.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { makeChainDb, ROOT, tempDir, writeKeyFiles } from "../helpers/fixtures.ts";
+import { spawnWriter } from "../helpers/live-writer-process.ts";
 
 const dirs: string[] = [];
 function dir(): string {
@@ -236,78 +237,12 @@ describe("StoreReader", () => {
   });
 });
 
-/** A separate bun process holding a StoreWriter open and committing real signed receipts. */
-const WRITER_SCRIPT = `
-import { ChainWriter } from ${JSON.stringify(join(ROOT, "src/chain/chain-writer.ts"))};
-import { StoreWriter } from ${JSON.stringify(join(ROOT, "src/store/writer.ts"))};
-import { parsePrivateKey } from ${JSON.stringify(join(ROOT, "src/receipt/keys.ts"))};
-import { frame, TEST_PEER } from ${JSON.stringify(join(ROOT, "tests/helpers/fixtures.ts"))};
-import { readFileSync } from "node:fs";
-const [db, keyPath, chainId, batch] = process.argv.slice(2);
-const store = new StoreWriter(db);
-const writer = new ChainWriter({ store, privateKey: parsePrivateKey(readFileSync(keyPath, "utf8")),
-  issuerId: "did:agent-receipts-daemon:local", verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: chainId });
-let stop = false;
-process.on("SIGTERM", () => { stop = true; });
-let n = 0;
-while (!stop) {
-  const events = [];
-  for (let i = 0; i < Number(batch); i++) events.push({ no: n + i, frame: frame(n + i), peer: TEST_PEER });
-  writer.commit(events);
-  n += events.length;
-  process.stdout.write("committed " + n + "\\n");
-  await Bun.sleep(5);
-}
-store.close();
-process.stdout.write("closed " + n + "\\n");
-`;
-
-interface WriterChild {
-  proc: ReturnType<typeof Bun.spawn>;
-  /** Resolves when the child has printed a line matching `re`; returns the match. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  committed(): number;
-}
-
-function spawnWriter(d: string, db: string, keyPath: string, chainId: string, batch = 20): WriterChild {
-  const script = join(d, "writer-child.ts");
-  writeFileSync(script, WRITER_SCRIPT);
-  const proc = Bun.spawn([process.execPath, script, db, keyPath, chainId, String(batch)], { stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  let last = 0;
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  void (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      out += decoder.decode(value, { stream: true });
-      const all = [...out.matchAll(/committed (\d+)\n/g)];
-      if (all.length > 0) last = Number(all[all.length - 1]![1]);
-    }
-  })();
-  return {
-    proc,
-    committed: () => last,
-    async waitFor(re, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = out.match(re);
-        if (m) return m;
-        if (proc.exitCode !== null) throw new Error(`writer child exited ${proc.exitCode}: ${out} ${await new Response(proc.stderr as ReadableStream).text()}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} in writer child output: ${out}`);
-        await Bun.sleep(5);
-      }
-    },
-  };
-}
-
 describe("reader against a writer in another process (WAL)", () => {
   test("sees committed rows while the writer keeps inserting, then after it stops", async () => {
     const d = dir();
     const db = join(d, "receipts.db");
     const keys = writeKeyFiles(d);
-    const child = spawnWriter(d, db, keys.key, "live");
+    const child = spawnWriter(db, keys.key, "live");
     try {
       await child.waitFor(/committed (1\d\d)\n/);
       const r = new StoreReader(db);
@@ -343,7 +278,7 @@ describe("reader against a writer in another process (WAL)", () => {
     const d = dir();
     const db = join(d, "receipts.db");
     const keys = writeKeyFiles(d);
-    const child = spawnWriter(d, db, keys.key, "killed", 50);
+    const child = spawnWriter(db, keys.key, "killed", 50);
     await child.waitFor(/committed (2\d\d)\n/);
     child.proc.kill("SIGKILL");
     await child.proc.exited;
