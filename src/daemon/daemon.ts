@@ -13,9 +13,6 @@ import { Receiver } from "./receiver.ts";
 import { checkSocketPath, prepareSocketPath, safeRoots } from "./socket-path.ts";
 import { WriterClient } from "./writer-client.ts";
 
-/** A start-up problem: logged, exit 2. */
-export class StartupError extends Error {}
-
 const GRACE_MAX_MS = 500;
 const GRACE_QUIET_MS = 50;
 const DRAIN_TIMEOUT_MS = 10_000;
