@@ -5,7 +5,7 @@ export function progressReporter(label: string, total: number | undefined): ((n:
   if (!process.stderr.isTTY) return undefined;
   if (total !== undefined && total < PROGRESS_THRESHOLD) return undefined;
   const started = performance.now();
-  let last = 0;
+  let last = -Infinity;
   return (n: number) => {
     const now = performance.now();
     if (n < PROGRESS_THRESHOLD || (now - last < 250 && n !== total)) return;
