@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
+import { launchDaemon as launchWith, type Launched } from "../helpers/daemon.ts";
 
 export const SENDER = join(import.meta.dir, "fixtures", "sender.mjs");
 export const BIND_AND_HANG = join(import.meta.dir, "fixtures", "bind-and-hang.mjs");
@@ -239,49 +240,12 @@ export function verify(db: string, publicKey: string): VerifyResult {
   return { code: r.code, report, stderr: r.stderr };
 }
 
-export interface Launched {
-  proc: ChildProcess;
-  exited: Promise<number | string>;
-  stderr(): string;
-  logs(): Array<Record<string, unknown>>;
-  stop(signal?: NodeJS.Signals): Promise<number | string>;
-}
-
-/**
- * Starts `agent-receipts daemon <args>` exactly as given (for socket paths and
- * flags startDaemon() fixes). Resolves once it logs "listening" or exits.
- */
-export async function launchDaemon(
+/** Starts `agent-receipts daemon <args>` with a clean environment (see cleanEnv). */
+export function launchDaemon(
   args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<Launched & { listening: boolean }> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const proc = spawn(BINARY, ["daemon", "--log-format", "json", ...args], { env: cleanEnv(env), cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  proc.stdout!.resume();
-  const exited = new Promise<number | string>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
-  const logs = () =>
-    err
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const handle = {
-    proc, exited, stderr: () => err, logs,
-    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-  };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (logs().some((l) => l.event === "listening")) return { ...handle, listening: true };
-    if (proc.exitCode !== null || proc.signalCode !== null) return { ...handle, listening: false };
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error(`daemon neither listened nor exited in time:\n${err}`);
-    }
-    await Bun.sleep(10);
-  }
+  return launchWith(args, cleanEnv(env), opts);
 }
 
+export type { Launched };
 export { tempDir };
