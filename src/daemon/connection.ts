@@ -7,10 +7,6 @@ export class Connection {
   readonly decoder = new FrameDecoder();
   /** Highest event number submitted from this connection (0: none). */
   lastEventNo = 0;
-  /** The client half-closed: close once its events are committed. */
-  halfClosed = false;
-  frames = 0;
-  rejected = 0;
 
   constructor(readonly id: number, readonly peer: AttestedPeer) {}
 }

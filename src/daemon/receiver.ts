@@ -33,7 +33,8 @@ export interface ReceiverStats {
 
 export class Receiver {
   private listener: UnixSocketListener<Connection | undefined> | null = null;
-  private readonly open = new Map<Socket<Connection | undefined>, Connection>();
+  /** Attested connections; each socket carries its Connection in `data`. */
+  private readonly open = new Set<Socket<Connection | undefined>>();
   private readonly awaitingClose = new Set<Socket<Connection | undefined>>();
   private nextConnId = 0;
   private nextEventNo = 0;
@@ -79,7 +80,7 @@ export class Receiver {
     }
     this.stats.connections++;
     s.data = conn;
-    this.open.set(s, conn);
+    this.open.add(s);
     if (this.paused) s.pause();
   }
 
@@ -97,7 +98,6 @@ export class Receiver {
   }
 
   private onFrame(conn: Connection, body: Buffer): void {
-    conn.frames++;
     this.stats.frames++;
     let value: unknown;
     try {
@@ -118,7 +118,6 @@ export class Receiver {
   }
 
   private rejectFrame(conn: Connection, field: string, rule: string): void {
-    conn.rejected++;
     this.stats.rejectedFrames++;
     this.log.warn("frame_rejected", { conn: conn.id, pid: conn.peer.credential.pid, field, rule });
   }
@@ -138,7 +137,6 @@ export class Receiver {
       this.framingError(s, conn, truncated);
       return;
     }
-    conn.halfClosed = true;
     this.awaitingClose.add(s);
     this.closeCommitted();
   }
@@ -170,12 +168,12 @@ export class Receiver {
   private pauseAll(): void {
     this.paused = true;
     this.log.warn("backpressure", { queued: this.writer.queued, note: "pausing reads until the writer catches up" });
-    for (const s of this.open.keys()) s.pause();
+    for (const s of this.open) s.pause();
   }
 
   private resumeAll(): void {
     this.paused = false;
-    for (const s of this.open.keys()) s.resume();
+    for (const s of this.open) s.resume();
   }
 
   /** Stops accepting new connections. */
@@ -186,16 +184,12 @@ export class Receiver {
   /** Closes every connection; a partial frame in a buffer is dropped (it was never complete). */
   closeAll(): number {
     let partial = 0;
-    for (const [s, conn] of this.open) {
-      if (conn.decoder.buffered > 0) partial++;
+    for (const s of this.open) {
+      if (s.data!.decoder.buffered > 0) partial++;
       s.terminate();
     }
     this.open.clear();
     this.awaitingClose.clear();
     return partial;
-  }
-
-  get openConnections(): number {
-    return this.open.size;
   }
 }
