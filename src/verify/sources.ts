@@ -54,10 +54,10 @@ export async function* jsonBatches(receipts: Iterable<string> | AsyncIterable<st
  * the workers read the rows themselves. Rows are append-only, so a range the
  * reader has seen holds the same rows when a worker reads it.
  */
-export function* rowBatches(reader: StoreReader, chainId: string, size = DEFAULT_BATCH): Generator<BatchJob> {
+export async function* rowBatches(reader: StoreReader, chainId: string, size = DEFAULT_BATCH): AsyncGenerator<BatchJob> {
   if (!reader.integerSequences(chainId)) {
     // Ranges need integer keys; a tampered column is read row by row instead.
-    yield* inlineBatches(reader, chainId, size);
+    yield* jsonBatches(receiptTexts(reader, chainId), size);
     return;
   }
   let from = 0;
@@ -75,14 +75,6 @@ export function* rowBatches(reader: StoreReader, chainId: string, size = DEFAULT
   if (count > 0) yield { count, source: { kind: "rows", db: reader.path, chainId, fromSequence: from, toSequence: last + 1 } };
 }
 
-function* inlineBatches(reader: StoreReader, chainId: string, size: number): Generator<BatchJob> {
-  let batch: string[] = [];
-  for (const row of reader.iterateChain(chainId)) {
-    batch.push(row.receiptJson);
-    if (batch.length === size) {
-      yield { count: batch.length, source: { kind: "json", receipts: batch } };
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield { count: batch.length, source: { kind: "json", receipts: batch } };
+function* receiptTexts(reader: StoreReader, chainId: string): Generator<string> {
+  for (const row of reader.iterateChain(chainId)) yield row.receiptJson;
 }
