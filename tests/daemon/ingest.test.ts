@@ -5,33 +5,18 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
-import canonicalize from "canonicalize";
 import { payloadHash } from "../../src/receipt/canonical.ts";
-import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
+import type { DaemonHandle } from "../helpers/daemon.ts";
 import {
-  killSenders, chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, validFrame, verify, waitFor,
+  chainProblems, daemonTracker, expectedHash, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, validFrame, verify, waitFor,
   type Json, type Row, type Runtime, type SenderHandle,
 } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
-const daemons: DaemonHandle[] = [];
-async function daemon(args: string[] = []): Promise<DaemonHandle> {
-  const d = await startDaemon({ args });
-  daemons.push(d);
-  return d;
-}
-afterAll(async () => {
-  killSenders();
-  for (const d of daemons) await d.stop("SIGKILL");
-});
-
-/** Independent of the project's code: node:crypto over the `canonicalize` package (RFC 8785). */
-function expectedHash(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error("value has no JCS form");
-  return `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
-}
+const daemons = daemonTracker();
+const daemon = (args: string[] = []): Promise<DaemonHandle> => daemons.start({ args });
+afterAll(() => daemons.stopAll());
 
 function sessionOf(r: Row): string | undefined {
   return r.receipt.issuer.session_id;

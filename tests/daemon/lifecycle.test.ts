@@ -2,31 +2,18 @@
 // last and exits 0, a restart continues on <id>-2; SIGKILL under load loses
 // no committed receipt and a restart resumes without gap or duplicate.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import canonicalize from "canonicalize";
-import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
+import type { DaemonHandle } from "../helpers/daemon.ts";
 import {
-  killSenders, chainProblems, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, tempDir, validFrame, verify, waitFor,
+  chainProblems, daemonTracker, expectedHash, countReceipts, readReceipts, realExe, runSender, sendAndConfirm, spawnSender, tempDir, validFrame, verify, waitFor,
   type Row, type Runtime,
 } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
-const daemons: DaemonHandle[] = [];
-async function daemon(opts: { dir?: string; args?: string[] } = {}): Promise<DaemonHandle> {
-  const d = await startDaemon(opts);
-  daemons.push(d);
-  return d;
-}
-afterAll(async () => {
-  killSenders();
-  for (const d of daemons) await d.stop("SIGKILL");
-});
-
-function hash(value: unknown): string {
-  return `sha256:${createHash("sha256").update(canonicalize(value)!).digest("hex")}`;
-}
+const daemons = daemonTracker();
+const daemon = (opts: { dir?: string; args?: string[] } = {}): Promise<DaemonHandle> => daemons.start(opts);
+afterAll(() => daemons.stopAll());
 
 function started(d: DaemonHandle): Record<string, unknown> {
   return d.logs().find((l) => l.event === "started")!;
@@ -48,7 +35,7 @@ function expectTerminator(row: Row, chainId: string, sequence: number): void {
 /** The receipts of `session` must be exactly its frames 0..k-1, in order (nothing lost in the middle, nothing twice). */
 function expectPrefix(rows: Row[], session: string): number {
   const mine = rows.filter((r) => r.receipt.issuer.session_id === session).map((r) => r.receipt.credentialSubject.action.parameters_hash);
-  expect(mine).toEqual(mine.map((_, i) => hash({ session, i })));
+  expect(mine).toEqual(mine.map((_, i) => expectedHash({ session, i })));
   return mine.length;
 }
 

@@ -3,10 +3,8 @@
 // payload error drops only that frame (the same connection keeps working), a
 // framing error closes only that connection, and the log names the field.
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
-import { killSenders, chainProblems, readReceipts, runSender, spawnSender, validFrame, verify, waitFor, type Json, type Step } from "./support.ts";
+import { expectedHash, killSenders, chainProblems, readReceipts, runSender, spawnSender, validFrame, verify, waitFor, type Json, type Step } from "./support.ts";
 
 setDefaultTimeout(30_000);
 
@@ -32,10 +30,6 @@ beforeEach(() => {
   atStart = readReceipts(d.db, CHAIN).length;
   expected = atStart;
 });
-
-function hash(value: unknown): string {
-  return `sha256:${createHash("sha256").update(canonicalize(value)!).digest("hex")}`;
-}
 
 function framed(body: Buffer): Buffer {
   const header = Buffer.alloc(4);
@@ -290,7 +284,7 @@ describe("the 1 MiB limit", () => {
     const r = await runSender("node", d.socket, { steps: [{ op: "frames", frames: [frame], mode: "each" }, { op: "end" }, { op: "waitClose" }] });
     expect(r.lines.find((l) => "closed" in l)).toMatchObject({ closed: true, by: "end" });
     expectLanded(frame.session_id as string);
-    expect(readReceipts(d.db, CHAIN).at(-1)!.receipt.credentialSubject.action.parameters_hash).toBe(hash(input));
+    expect(readReceipts(d.db, CHAIN).at(-1)!.receipt.credentialSubject.action.parameters_hash).toBe(expectedHash(input));
   });
 
   test("a frame of 1 MiB + 1 bytes is refused and closes only that connection", async () => {

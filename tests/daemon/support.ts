@@ -6,7 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
-import { launchDaemon as launchWith, type Launched } from "../helpers/daemon.ts";
+import { launchDaemon as launchWith, startDaemon, type DaemonHandle, type Launched, type StartOptions } from "../helpers/daemon.ts";
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
 
 export const SENDER = join(import.meta.dir, "fixtures", "sender.mjs");
 export const BIND_AND_HANG = join(import.meta.dir, "fixtures", "bind-and-hang.mjs");
@@ -248,4 +250,27 @@ export function launchDaemon(
 }
 
 export type { Launched };
+/** A payload hash computed independently of the project's code: node:crypto over the `canonicalize` package (RFC 8785). */
+export function expectedHash(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error("value has no JCS form");
+  return `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
+}
+
+/** Daemons started by one test file, all killed (with its senders) by stopAll() in afterAll. */
+export function daemonTracker(): { start(opts?: StartOptions): Promise<DaemonHandle>; stopAll(): Promise<void> } {
+  const started: DaemonHandle[] = [];
+  return {
+    async start(opts = {}) {
+      const d = await startDaemon(opts);
+      started.push(d);
+      return d;
+    },
+    async stopAll() {
+      killSenders();
+      for (const d of started) await d.stop("SIGKILL");
+    },
+  };
+}
+
 export { tempDir };
