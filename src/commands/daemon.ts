@@ -1,17 +1,23 @@
 import { defineCommand } from "citty";
 import { UserError } from "../cli/errors.ts";
-import { ConfigError, resolveConfig, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
+import { checkValue, ConfigError, resolveConfig, splitList, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { createLogger } from "../daemon/log.ts";
 import { VERSION } from "../version.ts";
 
 export const PROTOCOL_VERSION = { frame_version: { min: 1, max: 1 } };
 
+const UNSET_MEANS: Record<string, string> = {
+  chain_id: "(UTC date at start)",
+  socket_group: "(the daemon's own group)",
+};
+
 function printConfig(config: DaemonConfig): string {
   const lines = [`# effective configuration (defaults < ${config.config_file ?? "no config file"} < environment < flags)`];
   for (const [k, v] of Object.entries(config)) {
     if (k === "config_file") continue;
-    lines.push(v === undefined ? `# ${k} = (UTC date at start)` : `${k} = ${JSON.stringify(v)}`);
+    if (v === undefined) lines.push(`# ${k} = ${UNSET_MEANS[k] ?? "(unset)"}`);
+    else lines.push(`${k} = ${JSON.stringify(v)}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -32,6 +38,9 @@ export const daemonCommand = defineCommand({
     "chain-id": { type: "string", description: "Root chain id (default: the UTC date at start; continues as ID-2, ID-3 after a terminator)", valueHint: "ID" },
     "issuer-id": { type: "string", description: "issuer.id of every receipt (default: did:agent-receipts-daemon:local)", valueHint: "DID" },
     "verification-method": { type: "string", description: "proof.verificationMethod (default: <issuer>#k1)", valueHint: "URI" },
+    "allow-uids": { type: "string", description: "Also accept these users (uids or logins, comma-separated); root and the daemon's own uid are always accepted", valueHint: "LIST" },
+    "allow-groups": { type: "string", description: "Also accept members of these groups (gids or names, comma-separated)", valueHint: "LIST" },
+    "socket-group": { type: "string", description: "Group given to the socket (0660) and its directory, so its members can connect", valueHint: "GROUP" },
     "unsafe-socket-path": { type: "boolean", description: "Allow a socket path outside the safe roots (logs a warning every minute)" },
     "log-format": { type: "string", description: "Log lines on stderr: text or json (default: text)", valueHint: "text|json" },
     "print-config": { type: "boolean", description: "Print the effective configuration and exit" },
@@ -63,6 +72,9 @@ export const daemonCommand = defineCommand({
     }
     let config: DaemonConfig;
     try {
+      if (args["allow-uids"] !== undefined) Object.assign(flags, checkValue("allow_uids", splitList(args["allow-uids"]), "--allow-uids"));
+      if (args["allow-groups"] !== undefined) Object.assign(flags, checkValue("allow_groups", splitList(args["allow-groups"]), "--allow-groups"));
+      if (args["socket-group"] !== undefined) Object.assign(flags, checkValue("socket_group", args["socket-group"], "--socket-group"));
       config = resolveConfig(flags, args.config);
     } catch (err) {
       if (err instanceof ConfigError) throw new UserError(err.message);

@@ -1,6 +1,7 @@
 // Daemon configuration: defaults < TOML file < environment < flags (PROTOCOL §9).
 // Unknown keys and malformed values are errors that name the key.
 import { existsSync, readFileSync } from "node:fs";
+import type { Principal } from "./access/resolve.ts";
 import { DEFAULT_ISSUER_ID } from "../receipt/builder.ts";
 import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
 
@@ -17,6 +18,12 @@ export interface DaemonConfig {
   verification_method: string;
   unsafe_socket_path: boolean;
   log_format: LogFormat;
+  /** Users (uid or login) allowed to emit besides root and the daemon's own uid. */
+  allow_uids: Principal[];
+  /** Groups (gid or name) whose members may emit. */
+  allow_groups: Principal[];
+  /** Group (gid or name) given to the socket and its directory; default: the daemon's own group. */
+  socket_group: Principal | undefined;
   /** The config file that was read, if any. */
   config_file: string | undefined;
 }
@@ -26,7 +33,21 @@ export type ConfigInput = Partial<Omit<DaemonConfig, "config_file">>;
 export class ConfigError extends Error {}
 
 const STRING_KEYS = ["socket", "db", "key", "public_key", "chain_id", "issuer_id", "verification_method"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, "unsafe_socket_path", "log_format"]);
+const LIST_KEYS = ["allow_uids", "allow_groups"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, "socket_group", "unsafe_socket_path", "log_format"]);
+
+/** A uid/gid or a user/group name; `what` names the value for the error. */
+function checkPrincipal(value: unknown, what: string): Principal {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 2 ** 32) return value;
+  if (typeof value === "string" && /^[0-9]+$/.test(value)) return checkPrincipal(Number(value), what);
+  if (typeof value === "string" && /^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(value) && value.length <= 256) return value;
+  throw new ConfigError(`${what} must be a numeric id or a user/group name, not ${JSON.stringify(value)}`);
+}
+
+/** Parses a comma-separated flag value such as "1001,alice". */
+export function splitList(value: string): string[] {
+  return value.split(",").map((v) => v.trim()).filter((v) => v !== "");
+}
 
 const ENV_KEYS: Record<(typeof STRING_KEYS)[number], string> = {
   socket: "AGENTRECEIPTS_SOCKET",
@@ -47,6 +68,11 @@ export function checkValue(key: string, value: unknown, source: string): ConfigI
     }
     return { [key]: value };
   }
+  if ((LIST_KEYS as readonly string[]).includes(key)) {
+    if (!Array.isArray(value)) throw new ConfigError(`${source}: "${key}" must be a list, e.g. ${key} = ["alice", 1001]`);
+    return { [key]: value.map((v, i) => checkPrincipal(v, `${source}: "${key}"[${i}]`)) };
+  }
+  if (key === "socket_group") return { socket_group: checkPrincipal(value, `${source}: "socket_group"`) };
   if (key === "unsafe_socket_path") {
     if (typeof value !== "boolean") throw new ConfigError(`${source}: "unsafe_socket_path" must be true or false`);
     return { unsafe_socket_path: value };
@@ -112,6 +138,9 @@ export function resolveConfig(flags: ConfigInput, configPath: string | undefined
     verification_method: merged.verification_method ?? `${issuerId}#k1`,
     unsafe_socket_path: merged.unsafe_socket_path ?? false,
     log_format: merged.log_format ?? "text",
+    allow_uids: merged.allow_uids ?? [],
+    allow_groups: merged.allow_groups ?? [],
+    socket_group: merged.socket_group,
     config_file: configFile,
   };
 }

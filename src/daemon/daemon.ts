@@ -10,7 +10,9 @@ import { establishIdentity } from "./identity.ts";
 import type { Logger } from "./log.ts";
 import { createPeerCredReader } from "./peercred/index.ts";
 import { Receiver } from "./receiver.ts";
-import { checkSocketPath, prepareSocketPath, safeRoots } from "./socket-path.ts";
+import { AccessPolicy } from "./access/policy.ts";
+import { resolveAccessLists, resolveGid } from "./access/resolve.ts";
+import { checkSocketPath, grantSocketAccess, prepareSocketPath, safeRoots } from "./socket-path.ts";
 import { WriterClient } from "./writer-client.ts";
 
 const GRACE_MAX_MS = 500;
@@ -31,6 +33,8 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   const platform = currentPlatform();
   const socket = checkSocketPath(config.socket, config.unsafe_socket_path, process.env, platform);
   checkDbFiles(config.db);
+  const access = new AccessPolicy(resolveAccessLists(config.allow_uids, config.allow_groups), process.getuid?.() ?? 0);
+  const socketGid = config.socket_group === undefined ? undefined : resolveGid(config.socket_group, "socket_group");
   // Refuse (another daemon, a non-socket file) before creating anything, such as a key.
   const protectedDirs = safeRoots(process.env, platform).filter(existsSync).map((p) => realpathSync(p));
   await prepareSocketPath(socket.path, protectedDirs);
@@ -49,13 +53,19 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
     log,
     (through) => receiver?.onCommitted(through),
   );
-  receiver = new Receiver(writer, peers, log);
+  receiver = new Receiver(writer, peers, access, log);
   log.info("started", {
     version: VERSION, pid: process.pid, socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
     fingerprint: key.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
     config: config.config_file, issuer_id: config.issuer_id,
   });
   receiver.listen(socket.path);
+  grantSocketAccess(socket.path, socketGid, protectedDirs);
+  log.info("access", {
+    allow_uids: [...new Set([0, access.selfUid, ...access.lists.uids])].join(","),
+    allow_groups: access.lists.gids.length > 0 ? access.lists.gids.join(",") : undefined,
+    socket_group: socketGid,
+  });
   let unsafeTimer: ReturnType<typeof setInterval> | undefined;
   if (socket.unsafe) {
     const warn = () => log.warn("unsafe_socket_path", { socket: socket.path, note: "outside the safe roots: other users may be able to replace this socket" });
@@ -94,7 +104,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   log.info("stopped", {
     receipts: writer.stats.receipts, events: writer.stats.events, rejected_events: writer.stats.rejected,
     frames: receiver.stats.frames, rejected_frames: receiver.stats.rejectedFrames, framing_errors: receiver.stats.framingErrors,
-    connections: receiver.stats.connections, partial_frames_dropped: partial, commits: writer.stats.commits,
+    connections: receiver.stats.connections, refused_connections: receiver.stats.refusedConnections, partial_frames_dropped: partial, commits: writer.stats.commits,
     commit_failures: writer.stats.commitFailures,
     terminators: closed.kind === "closed" ? closed.terminated.length : undefined,
     terminated: closed.kind === "closed" ? closed.terminated.join(",") : undefined,

@@ -2,9 +2,10 @@
 // and validates frames, hands events to the chain writer, and closes
 // half-closed connections once their events are committed.
 import type { Socket, UnixSocketListener } from "bun";
-import { chmodSync } from "node:fs";
 import { validateFrame } from "../protocol/frame-schema.ts";
 import { FramingError } from "../protocol/framing.ts";
+import type { AccessPolicy } from "./access/policy.ts";
+import { RefusalLog } from "./access/refusal-log.ts";
 import { Connection } from "./connection.ts";
 import type { Logger } from "./log.ts";
 import type { PeerCredReader } from "./peercred/index.ts";
@@ -29,6 +30,7 @@ export interface ReceiverStats {
   rejectedFrames: number;
   framingErrors: number;
   credentialFailures: number;
+  refusedConnections: number;
 }
 
 export class Receiver {
@@ -40,11 +42,13 @@ export class Receiver {
   private nextEventNo = 0;
   private paused = false;
   lastDataAt = 0;
-  readonly stats: ReceiverStats = { connections: 0, frames: 0, rejectedFrames: 0, framingErrors: 0, credentialFailures: 0 };
+  readonly stats: ReceiverStats = { connections: 0, frames: 0, rejectedFrames: 0, framingErrors: 0, credentialFailures: 0, refusedConnections: 0 };
+  private readonly refusals = new RefusalLog();
 
   constructor(
     private readonly writer: WriterClient,
     private readonly peers: PeerCredReader,
+    private readonly access: AccessPolicy,
     private readonly log: Logger,
   ) {}
 
@@ -60,14 +64,21 @@ export class Receiver {
         error: (s, err) => this.log.warn("connection_error", { conn: s.data?.id, error: err.message }),
       },
     });
-    chmodSync(path, 0o660);
   }
 
   private onOpen(s: Socket<Connection | undefined>): void {
     const id = ++this.nextConnId;
     let conn: Connection;
     try {
-      const capture = this.peers.capture(socketFd(s));
+      const fd = socketFd(s);
+      const capture = this.peers.capture(fd);
+      // Refused before a single byte is read: the connection never gets a Connection.
+      const decision = this.access.decide(capture.credential, () => this.peers.groups(fd));
+      if (!decision.allowed) {
+        this.refuse(capture.credential, decision.reason);
+        s.terminate();
+        return;
+      }
       const login = this.peers.loginOf(capture.credential.uid);
       conn = new Connection(id, login === undefined ? { credential: capture.credential } : { credential: capture.credential, login });
       for (const note of this.peers.notes()) this.log.warn("peer_credentials", { note });
@@ -82,6 +93,17 @@ export class Receiver {
     s.data = conn;
     this.open.add(s);
     if (this.paused) s.pause();
+  }
+
+  private refuse(peer: { pid: number; uid: number; gid: number; exe_path?: string }, reason: string): void {
+    this.stats.refusedConnections++;
+    const suppressed = this.refusals.shouldLog(peer.uid);
+    if (suppressed === null) return;
+    this.log.warn("connection_refused", {
+      uid: peer.uid, gid: peer.gid, pid: peer.pid, exe_path: peer.exe_path, reason,
+      fix: "add the uid to allow_uids or the user to a group in allow_groups (a config change needs a daemon restart; a user added to a group must log in again)",
+      suppressed_since_last: suppressed > 0 ? suppressed : undefined,
+    });
   }
 
   private onData(s: Socket<Connection | undefined>, chunk: Buffer): void {

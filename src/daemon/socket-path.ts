@@ -2,7 +2,7 @@
 // the safe roots unless explicitly allowed, stale sockets removed, a live one
 // (another daemon) or a non-socket file refused.
 import { connect } from "node:net";
-import { chmodSync, existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { envValue, defaultDataDir, type Env, type Platform } from "../paths/resolve.ts";
 import { looksLikeTcp } from "../paths/socket-address.ts";
@@ -98,4 +98,28 @@ export async function prepareSocketPath(path: string, protectedDirs: string[]): 
   }
   if (probe === "error") throw new SocketPathError(`cannot probe existing socket ${path}; check its permissions`);
   unlinkSync(path);
+}
+
+/**
+ * Makes the listening socket connectable by its group only (0660); with a
+ * socket group, gives it and its directory (when the daemon owns it and it is
+ * not a shared root such as /run) to that group.
+ */
+export function grantSocketAccess(path: string, socketGid: number | undefined, protectedDirs: string[]): void {
+  chmodSync(path, 0o660);
+  if (socketGid === undefined) return;
+  const giveTo = (p: string) => {
+    try {
+      chownSync(p, -1, socketGid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SocketPathError(
+        `cannot give ${p} to group ${socketGid} (${code ?? (err as Error).message}): the daemon's user must be a member of socket_group ` +
+          "(systemd: SupplementaryGroups=; otherwise usermod -aG), or run it as root.",
+      );
+    }
+  };
+  const dir = dirname(path);
+  if (!protectedDirs.includes(realpathSync(dir)) && lstatSync(dir).uid === process.getuid?.()) giveTo(dir);
+  giveTo(path);
 }

@@ -136,8 +136,9 @@ describe("principal and peer from the kernel, never from the frame", () => {
     let noLogin = 54321;
     while (users.has(noLogin)) noLogin++;
     const withLogin = users.has(65534) ? 65534 : [...users.keys()].find((u) => u !== 0)!;
-    const d = await daemon(["--chain-id", "uids"]);
-    chmodSync(d.dir, 0o750); // members of the socket's group (here gid 0) may reach run/events.sock (0660 in 0750)
+    // Members of gid 0 may reach run/events.sock (0660 in 0750) and are allowed in.
+    const d = await daemon(["--chain-id", "uids", "--allow-groups", "0"]);
+    chmodSync(d.dir, 0o750);
     const spoof = { principal: { id: "did:user:spoofed" }, peer_credential: { pid: 1, uid: 0 } } as Record<string, Json>;
     const a = await runSender("node", d.socket, sendAndConfirm([validFrame("no-login", 0, spoof)]), { uid: noLogin, gid: 0 });
     const b = await runSender("bun", d.socket, sendAndConfirm([validFrame("with-login", 0, spoof)]), { uid: withLogin, gid: 0 });

@@ -368,13 +368,17 @@ describe("configuration", () => {
     const file = join(dir, "daemon.toml");
     writeFileSync(file, [
       'socket = "/file/events.sock"', 'db = "/file/receipts.db"', 'key = "/file/signing.key"', 'chain_id = "from-file"',
-      'issuer_id = "did:file"', 'verification_method = "did:file#k9"', 'log_format = "json"', "unsafe_socket_path = true", "",
+      'issuer_id = "did:file"', 'verification_method = "did:file#k9"', 'log_format = "json"', "unsafe_socket_path = true",
+      'allow_uids = ["alice", 1001]', 'allow_groups = [42]', 'socket_group = "from-file"', "",
     ].join("\n"));
     const env = {
       AGENTRECEIPTS_DB: "/env/receipts.db", AGENTRECEIPTS_KEY: "/env/signing.key", AGENTRECEIPTS_ISSUER_ID: "did:env",
       AGENTRECEIPTS_CHAIN_ID: "", AGENTRECEIPTS_VERIFICATION_METHOD: "did:env#k2",
     };
-    const c = printConfig(["--config", file, "--db", "/flag/receipts.db", "--log-format", "text", "--verification-method", "did:flag#k3"], env);
+    const c = printConfig(
+      ["--config", file, "--db", "/flag/receipts.db", "--log-format", "text", "--verification-method", "did:flag#k3", "--allow-groups", "agents, 7", "--socket-group", "9"],
+      env,
+    );
     expect(c).toEqual({
       socket: "/file/events.sock", // file
       db: "/flag/receipts.db", // flag over env over file
@@ -385,6 +389,9 @@ describe("configuration", () => {
       verification_method: "did:flag#k3",
       unsafe_socket_path: true,
       log_format: "text",
+      allow_uids: ["alice", 1001], // file
+      allow_groups: ["agents", 7], // flag (a list; numeric entries become ids)
+      socket_group: 9,
     });
   });
 
@@ -402,6 +409,8 @@ describe("configuration", () => {
       verification_method: "did:agent-receipts-daemon:local#k1",
       unsafe_socket_path: false,
       log_format: "text",
+      allow_uids: [],
+      allow_groups: [],
     });
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "daemon.toml"), 'chain_id = "data-dir-file"\n');
@@ -422,6 +431,10 @@ describe("configuration", () => {
     ["log_format unknown", 'log_format = "xml"\n', "log_format"],
     ["empty socket", 'socket = ""\n', "socket"],
     ["db an array", 'db = ["a"]\n', "db"],
+    ["allow_uids not a list", 'allow_uids = "alice"\n', "allow_uids"],
+    ["allow_uids with a negative id", "allow_uids = [-1]\n", "allow_uids"],
+    ["allow_groups with a bad name", 'allow_groups = ["a b"]\n', "allow_groups"],
+    ["socket_group a list", 'socket_group = ["x"]\n', "socket_group"],
   ])("config file with %s: exit 2 naming the key", (_name, toml, keyName) => {
     const dir = tempDir("ar-config-bad-");
     writeFileSync(join(dir, "daemon.toml"), toml);

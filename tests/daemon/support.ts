@@ -51,14 +51,23 @@ export function killSenders(): void {
   liveSenders.clear();
 }
 
-export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: { uid?: number; gid?: number } = {}): SenderHandle {
+/** Who the sender runs as: a bare uid/gid, or an argv prefix such as asUser() (which also sets supplementary groups). */
+export interface SenderIdentity {
+  uid?: number;
+  gid?: number;
+  wrap?: string[];
+}
+
+export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: SenderIdentity = {}): SenderHandle {
   let planArg = JSON.stringify(plan);
   if (planArg.length > 64 * 1024) {
     const file = join(tempDir("ar-plan-"), `plan-${++planFiles}.json`);
     writeFileSync(file, planArg);
     planArg = `@${file}`;
   }
-  const proc = spawn(RUNTIMES[runtime], [SENDER, socket, planArg], { stdio: ["pipe", "pipe", "pipe"], ...as });
+  const { wrap, ...ids } = as;
+  const argv = [...(wrap ?? []), RUNTIMES[runtime], SENDER, socket, planArg];
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], ...ids });
   liveSenders.add(proc);
   proc.once("exit", () => liveSenders.delete(proc));
   let out = "";
@@ -93,7 +102,7 @@ export function spawnSender(runtime: Runtime, socket: string, plan: Plan, as: { 
 
 /** Runs a sender to completion; fails loudly if it crashed. */
 export async function runSender(
-  runtime: Runtime, socket: string, plan: Plan, as: { uid?: number; gid?: number } = {},
+  runtime: Runtime, socket: string, plan: Plan, as: SenderIdentity = {},
 ): Promise<{ pid: number; exe: string; lines: Array<Record<string, unknown>> }> {
   const h = spawnSender(runtime, socket, plan, as);
   const code = await h.exited;
@@ -244,7 +253,7 @@ export function verify(db: string, publicKey: string): VerifyResult {
 
 /** Starts `agent-receipts daemon <args>` with a clean environment (see cleanEnv). */
 export function launchDaemon(
-  args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number } = {},
+  args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string; timeoutMs?: number; wrap?: string[] } = {},
 ): Promise<Launched & { listening: boolean }> {
   return launchWith(args, cleanEnv(env), opts);
 }

@@ -20,10 +20,12 @@ export interface Launched {
  * exactly `env`. Resolves once it logs "listening" (listening: true) or exits.
  */
 export async function launchDaemon(
-  args: string[], env: Record<string, string | undefined>, opts: { cwd?: string; timeoutMs?: number } = {},
+  args: string[], env: Record<string, string | undefined>, opts: { cwd?: string; timeoutMs?: number; wrap?: string[] } = {},
 ): Promise<Launched & { listening: boolean }> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const proc = spawn(BINARY, ["daemon", "--log-format", "json", ...args], { env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  // `wrap` (e.g. setpriv ... --) runs the daemon as another user; signals still reach it, since setpriv execs.
+  const argv = [...(opts.wrap ?? []), BINARY, "daemon", "--log-format", "json", ...args];
+  const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   proc.stdout!.resume();

@@ -3,7 +3,7 @@
 // layouts and constants are unit-tested in layout.ts.
 import { dlopen, FFIType, read, ptr } from "bun:ffi";
 import { LoginCache } from "./login.ts";
-import { DARWIN, decodeXucred } from "./layout.ts";
+import { DARWIN, decodeXucred, type Xucred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
 
 const libSystem = dlopen("/usr/lib/libSystem.B.dylib", {
@@ -22,7 +22,7 @@ function errno(): number {
 export class DarwinPeerCredReader implements PeerCredReader {
   private readonly logins = new LoginCache((...args) => libSystem.symbols.getpwuid_r(...args));
 
-  capture(fd: number): PeerCapture {
+  private xucred(fd: number): Xucred {
     const xucred = new Uint8Array(DARWIN.XUCRED_SIZE);
     const len = new Uint32Array([DARWIN.XUCRED_SIZE]);
     if (libSystem.symbols.getsockopt(fd, DARWIN.SOL_LOCAL, DARWIN.LOCAL_PEERCRED, ptr(xucred), ptr(len)) !== 0) {
@@ -30,9 +30,14 @@ export class DarwinPeerCredReader implements PeerCredReader {
     }
     const cred = decodeXucred(xucred);
     if (cred.version !== DARWIN.XUCRED_VERSION) throw new PeerCredError(`unexpected xucred version ${cred.version}`);
+    return cred;
+  }
+
+  capture(fd: number): PeerCapture {
+    const cred = this.xucred(fd);
     const gid = cred.groups[0] ?? 0;
     const pidBuf = new Int32Array(1);
-    len[0] = 4;
+    const len = new Uint32Array([4]);
     // The peer may already be gone (ENOTCONN) while LOCAL_PEERCRED still answers: record pid 0, no path.
     if (libSystem.symbols.getsockopt(fd, DARWIN.SOL_LOCAL, DARWIN.LOCAL_PEEREPID, ptr(pidBuf), ptr(len)) !== 0) {
       return { credential: { platform: "darwin", pid: 0, uid: cred.uid, gid }, exeNote: `LOCAL_PEEREPID failed with errno ${errno()}` };
@@ -43,6 +48,11 @@ export class DarwinPeerCredReader implements PeerCredReader {
     const n = libproc.symbols.proc_pidpath(pid, ptr(path), path.length);
     if (n <= 0) return { credential, exeNote: `proc_pidpath(${pid}) failed` };
     return { credential: { ...credential, exe_path: new TextDecoder().decode(path.subarray(0, n)) } };
+  }
+
+  /** xucred carries at most 16 groups, the first being the effective gid. */
+  groups(fd: number): number[] {
+    return this.xucred(fd).groups;
   }
 
   loginOf(uid: number): string | undefined {

@@ -5,6 +5,9 @@ export const LINUX = {
   SOL_SOCKET: 1,
   SO_PEERCRED: 17,
   SO_PEERPIDFD: 77,
+  /** The peer's supplementary groups at connect time, as gid_t[]. */
+  SO_PEERGROUPS: 59,
+  ERANGE: 34,
   /** struct ucred { pid_t pid; uid_t uid; gid_t gid; } */
   UCRED_SIZE: 12,
   SYS_pidfd_send_signal: 424, // same number on x86_64 and arm64 (unified syscall table)

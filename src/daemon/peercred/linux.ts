@@ -65,6 +65,20 @@ export class LinuxPeerCredReader implements PeerCredReader {
     }
   }
 
+  groups(fd: number): number[] {
+    let buf = new Uint32Array(64);
+    for (;;) {
+      this.lenBuf[0] = buf.byteLength;
+      if (libc.symbols.getsockopt(fd, LINUX.SOL_SOCKET, LINUX.SO_PEERGROUPS, ptr(buf), ptr(this.lenBuf)) === 0) {
+        return Array.from(buf.subarray(0, this.lenBuf[0]! / 4));
+      }
+      const e = errno();
+      // ERANGE: the kernel wrote the size it needs into the length.
+      if (e !== LINUX.ERANGE || this.lenBuf[0]! <= buf.byteLength) throw new PeerCredError(`getsockopt(SO_PEERGROUPS) failed with errno ${e}`);
+      buf = new Uint32Array(Math.ceil(this.lenBuf[0]! / 4));
+    }
+  }
+
   loginOf(uid: number): string | undefined {
     return this.logins.loginOf(uid);
   }

@@ -11,6 +11,8 @@ export class PeerCredError extends Error {}
 
 export interface PeerCredReader {
   capture(fd: number): PeerCapture;
+  /** The peer's groups as the kernel recorded them at connect (for group allow-lists). */
+  groups(fd: number): number[];
   loginOf(uid: number): string | undefined;
   /** One-time remarks for the log (e.g. a kernel without SO_PEERPIDFD). */
   notes(): string[];
