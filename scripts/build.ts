@@ -1,44 +1,44 @@
-// Builds the single executable `dist/agent-receipts` for this machine, the
-// Node.js emitter package (`dist/emitter`), and with --all the release binaries
-// for linux/darwin x64/arm64 into dist/release/ with SHA256SUMS.
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+// Builds the single executable `dist/agent-receipts` for this machine and the
+// Node.js emitter package (`dist/emitter`); with --all also the release for
+// linux/darwin x64/arm64 (see scripts/release/ and `--help`).
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseBuildArgs, USAGE } from "./release/args.ts";
+import { compile } from "./release/compile.ts";
+import { buildRelease, type ReleaseOptions } from "./release/release.ts";
+import { sourceDateEpoch } from "./release/source-date.ts";
+import { UsageError } from "./release/usage-error.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
-/** Every Worker file must be an entrypoint of the compiled binary. */
-const ENTRYPOINTS = ["src/index.ts", "src/verify/worker.ts", "src/daemon/writer-worker.ts"].map((p) => join(ROOT, p));
-const RELEASE_TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
 
-async function compile(outfile: string, target?: string): Promise<void> {
-  const result = await Bun.build({
-    entrypoints: ENTRYPOINTS,
-    compile: target === undefined ? { outfile } : { outfile, target: `bun-${target}` as Bun.Build.CompileTarget },
-    minify: { syntax: true, whitespace: true },
-    sourcemap: "none",
-  });
-  if (!result.success) {
-    for (const log of result.logs) console.error(log);
-    throw new Error(`build failed for ${target ?? "this machine"}`);
-  }
-  console.log(`built ${outfile}${target ? ` (${target})` : ""}`);
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-mkdirSync(DIST, { recursive: true });
-await compile(join(DIST, "agent-receipts"));
-await (await import("./build-emitter.ts")).buildEmitter();
-
-if (process.argv.includes("--all")) {
-  const releaseDir = join(DIST, "release");
-  rmSync(releaseDir, { recursive: true, force: true });
-  mkdirSync(releaseDir, { recursive: true });
-  const sums: string[] = [];
-  for (const target of RELEASE_TARGETS) {
-    const out = join(releaseDir, `agent-receipts-${target}`);
-    await compile(out, target);
-    sums.push(`${createHash("sha256").update(readFileSync(out)).digest("hex")}  ${basename(out)}`);
+async function main(): Promise<void> {
+  // Flags are checked before anything is built, so a typo costs nothing.
+  const opts = parseBuildArgs(process.argv.slice(2), join(DIST, "release"));
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
   }
-  writeFileSync(join(releaseDir, "SHA256SUMS"), `${sums.join("\n")}\n`);
-  console.log(`wrote ${join(releaseDir, "SHA256SUMS")}`);
+  // Worked out before compiling, so a bad SOURCE_DATE_EPOCH does not wait for a host build.
+  const release: ReleaseOptions | undefined = opts.all
+    ? { root: ROOT, version: packageVersion(), targets: opts.targets, outDir: opts.outDir, releaseUrl: opts.releaseUrl, mtime: sourceDateEpoch(ROOT) }
+    : undefined;
+  if (!opts.releaseOnly) {
+    mkdirSync(DIST, { recursive: true });
+    await compile(ROOT, join(DIST, "agent-receipts"));
+    await (await import("./build-emitter.ts")).buildEmitter();
+  }
+  if (release !== undefined) await buildRelease(release);
+}
+
+try {
+  await main();
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(`build.ts: ${err.message}\nRun "bun scripts/build.ts --help" for the flags.`);
+  process.exit(2);
 }
