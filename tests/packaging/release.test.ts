@@ -2,10 +2,10 @@
 // into a temporary directory (dist/ is left alone) and checks the tarball entry
 // by entry from its own headers, runs the binary it holds, verifies SHA256SUMS
 // with sha256sum; fills the Homebrew formula and has Ruby parse it.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { fillFormula, type FormulaAsset } from "../../scripts/release/formula.ts";
@@ -16,6 +16,17 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 const TEMPLATE = join(ROOT, "packaging", "homebrew", "agent-receipts.rb");
 /** Fixed so the test can check every entry carries exactly this mtime. */
 const EPOCH = 1_700_000_000;
+
+// Each run leaves a ~50 MB tarball and a ~110 MB extracted binary otherwise.
+const made: string[] = [];
+function scratch(prefix: string): string {
+  const dir = tempDir(prefix);
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
   const result = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
@@ -92,7 +103,7 @@ describe("build.ts --all for this machine's target", () => {
   const host = `${process.platform}-${process.arch}`;
   const top = `agent-receipts-${VERSION}-${host}`;
   const tarballName = `${top}.tar.gz`;
-  const outDir = join(tempDir("ar-release-"), "release");
+  const outDir = join(scratch("ar-release-"), "release");
   let build: SpawnSyncReturns<string>;
 
   beforeAll(() => {
@@ -125,7 +136,7 @@ describe("build.ts --all for this machine's target", () => {
   });
 
   test("the extracted binary reports the package version and the files are the repo's", () => {
-    const dir = tempDir("ar-release-x-");
+    const dir = scratch("ar-release-x-");
     const tar = run(requireTool("tar", "tar"), ["-xzf", join(outDir, tarballName), "-C", dir]);
     expect(tar.stderr).toBe("");
     expect(tar.status).toBe(0);
@@ -148,7 +159,7 @@ describe("build.ts --all for this machine's target", () => {
 });
 
 test("an unknown --target fails before building, naming the valid targets without a stack trace", () => {
-  const outDir = join(tempDir("ar-release-bad-"), "release");
+  const outDir = join(scratch("ar-release-bad-"), "release");
   const result = buildScript(["--all", "--release-only", "--target", `linux-x64,plan9-mips`, "--out", outDir]);
   expect(result.status).toBe(2);
   expect(result.stderr).toContain(`unknown target "plan9-mips"; valid targets: ${RELEASE_TARGETS.join(", ")}`);
@@ -217,7 +228,7 @@ describe("Homebrew formula", () => {
     expect(service).toContain('log_path var/"log/');
     expect(service).toContain('error_log_path var/"log/');
     expect(blockBody(filled, ["test do"])).toContain('assert_equal version.to_s, shell_output("#{bin}/agent-receipts --version").strip');
-    const file = join(tempDir("ar-formula-"), "agent-receipts.rb");
+    const file = join(scratch("ar-formula-"), "agent-receipts.rb");
     writeFileSync(file, filled);
     expectRubySyntaxOk(file);
   });
