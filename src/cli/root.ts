@@ -15,6 +15,7 @@ export const rootCommand = defineCommand({
     emit: () => import("../commands/emit.ts").then((m) => m.emitCommand),
     hook: () => import("../commands/hook.ts").then((m) => m.hookCommand),
     keys: keysCommand,
+    service: () => import("../commands/service.ts").then((m) => m.serviceCommand),
     verify: verifyCommand,
   },
 });

@@ -55,8 +55,9 @@ export class LinuxPeerCredReader implements PeerCredReader {
       } catch (err) {
         return { credential, exeNote: `cannot read /proc/${pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
       }
-      // The pidfd pins the original process: if it has exited, the pid may now be another program's.
-      if (pidfd >= 0 && Number(libc.symbols.syscall(LINUX.SYS_pidfd_send_signal, pidfd, 0, null, 0)) !== 0) {
+      // The pidfd pins the original process: if it has exited (ESRCH), the pid may now be another
+      // program's. EPERM only means the daemon may not signal another user's process: it is alive.
+      if (pidfd >= 0 && Number(libc.symbols.syscall(LINUX.SYS_pidfd_send_signal, pidfd, 0, null, 0)) !== 0 && errno() === LINUX.ESRCH) {
         return { credential, exeNote: `peer process ${pid} exited before its executable could be confirmed` };
       }
       return { credential: { ...credential, exe_path: exe } };

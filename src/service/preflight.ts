@@ -1,0 +1,54 @@
+// Checks before touching the system, each failing with what to do instead.
+import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Platform } from "../paths/resolve.ts";
+import type { Scope } from "./plan.ts";
+
+export class PreflightError extends Error {}
+
+export function defaultScope(uid: number): Scope {
+  return uid === 0 ? "system" : "user";
+}
+
+/** The binary the service will run: --binary, else this executable (which must be the compiled agent-receipts). */
+export function resolveBinary(flag: string | undefined, execPath: string): string {
+  const candidate = flag ?? execPath;
+  if (flag === undefined && basename(execPath) === "bun") {
+    throw new PreflightError("this is running under bun, not the compiled agent-receipts binary: pass --binary <path of agent-receipts>");
+  }
+  let real: string;
+  try {
+    real = realpathSync(candidate);
+  } catch {
+    throw new PreflightError(`binary ${candidate} does not exist: pass --binary <path of agent-receipts>`);
+  }
+  try {
+    accessSync(real, constants.X_OK);
+  } catch {
+    throw new PreflightError(`binary ${real} is not executable: chmod 755 ${real}`);
+  }
+  return real;
+}
+
+/** The daemon user of a system install must be able to reach and run the binary. */
+export function checkBinaryWorldExecutable(binary: string): void {
+  const st = statSync(binary);
+  if ((st.mode & 0o005) !== 0o005) {
+    throw new PreflightError(`the daemon user cannot run ${binary} (mode ${(st.mode & 0o777).toString(8)}): chmod 755 it, or install it to /usr/local/bin first`);
+  }
+  for (let dir = dirname(binary); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new PreflightError(`the daemon user cannot reach ${binary}: ${dir} is not searchable by others. Install the binary to /usr/local/bin (sudo install -m 755 ${binary} /usr/local/bin/) and pass --binary /usr/local/bin/agent-receipts`);
+    }
+    if (dir === dirname(dir)) break;
+  }
+}
+
+/** The service manager this install needs must be here and running. */
+export function checkManager(platform: Platform, scope: Scope, uid: number, hostPlatform: Platform): void {
+  if (platform !== hostPlatform) throw new PreflightError(`--platform ${platform} only changes what --dry-run prints; this machine is ${hostPlatform}`);
+  if (scope === "system" && uid !== 0) throw new PreflightError(`a system install must run as root: sudo agent-receipts service ... --system (or use --user)`);
+  if (platform === "linux" && !existsSync("/run/systemd/system")) {
+    throw new PreflightError("systemd is not running on this machine, so there is nothing to install the unit into. Use --dry-run to see the files and start `agent-receipts daemon` with your own supervisor.");
+  }
+}
