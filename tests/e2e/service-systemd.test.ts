@@ -122,6 +122,27 @@ describe.skipIf(why !== null)(`service install --system under a real systemd${wh
     expect(inside(["cat", PUB]).out).toBe(key);
   });
 
+  test("service install --user runs the per-user unit under the user's own systemd, on the default socket", () => {
+    const alice = users.user("user", [], { home: true });
+    expect(inside(["systemctl", "start", `user@${alice.uid}.service`]).code).toBe(0);
+    const env = ["env", `XDG_RUNTIME_DIR=/run/user/${alice.uid}`, `HOME=${alice.home}`, "PATH=/usr/bin:/bin"];
+    const asAlice = (...args: string[]) => inside([...asUser(alice), ...env, BINARY, ...args]);
+    const install = asAlice("service", "install", "--user", "--binary", BINARY);
+    expect(install.err).toBe("");
+    expect(install.code).toBe(0);
+    expect(install.out).toContain(`accepting connections on /run/user/${alice.uid}/agentreceipts/events.sock`);
+    // The emitter finds the socket with no configuration at all.
+    expect(asAlice("emit", "--tool", "read_file", "--session", "user-unit").code).toBe(0);
+    const db = `${alice.home}/.local/share/agent-receipts/receipts.db`;
+    expect(readReceipts(db).map((r) => r.receipt.credentialSubject.action.peer_credential?.uid)).toEqual([alice.uid]);
+    // The daemon of this user takes no other user's events (only its own uid and root).
+    const other = inside([...asUser(agent), ...env, BINARY, "emit", "--tool", "x", "--socket", `/run/user/${alice.uid}/agentreceipts/events.sock`, "--timeout-ms", "500"]);
+    expect(other.code).toBe(1);
+    const uninstall = asAlice("service", "uninstall", "--user");
+    expect(uninstall.code).toBe(0);
+    expect(asAlice("service", "status", "--user").code).toBe(3);
+  });
+
   test("uninstall stops and removes the unit, keeps the receipts, and an auditor verifies them", async () => {
     const r = inside([BINARY, "service", "uninstall", "--system"]);
     expect(r.code).toBe(0);

@@ -33,16 +33,17 @@ export class OsUsers {
     return { name, gid: Number(run("getent", ["group", name]).split(":")[2]) };
   }
 
-  /** A user with its own primary group and the given supplementary groups; no home, no login shell. */
-  user(role: string, groups: string[] = []): OsUser {
+  /** A user with its own primary group and the given supplementary groups; no login shell, and no home unless asked. */
+  user(role: string, groups: string[] = [], opts: { home?: boolean } = {}): OsUser & { home: string } {
     const name = this.name(role);
-    run("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", ...(groups.length > 0 ? ["--groups", groups.join(",")] : []), name]);
+    const home = opts.home ? ["--create-home"] : ["--no-create-home"];
+    run("useradd", [...home, "--shell", "/usr/sbin/nologin", "--user-group", ...(groups.length > 0 ? ["--groups", groups.join(",")] : []), name]);
     this.users.push(name);
-    return { name, uid: Number(run("id", ["-u", name])), gid: Number(run("id", ["-g", name])) };
+    return { name, uid: Number(run("id", ["-u", name])), gid: Number(run("id", ["-g", name])), home: run("getent", ["passwd", name]).split(":")[5]! };
   }
 
   cleanup(): void {
-    for (const u of this.users.splice(0)) spawnSync("userdel", [u]);
+    for (const u of this.users.splice(0)) spawnSync("userdel", ["--remove", u]);
     for (const g of this.groups.splice(0)) spawnSync("groupdel", [g]);
   }
 }
