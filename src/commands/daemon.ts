@@ -22,6 +22,16 @@ function printConfig(config: DaemonConfig): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A start-up error as the operator needs it: permission problems name the path, the daemon's uid and the fix. */
+function startFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if ((e.code === "EACCES" || e.code === "EPERM") && typeof e.path === "string") {
+    return `permission denied on ${e.path} (${e.syscall ?? "access"}): the daemon runs as uid ${process.getuid?.()} gid ${process.getgid?.()}. ` +
+      "Check the owner and mode of that file and of every directory above it (docs/operations.md lists them).";
+  }
+  return e instanceof Error ? e.message : String(err);
+}
+
 export const daemonCommand = defineCommand({
   meta: {
     name: "daemon",
@@ -88,7 +98,7 @@ export const daemonCommand = defineCommand({
     try {
       process.exitCode = await runDaemon({ config, log });
     } catch (err) {
-      log.error("start_failed", { error: (err as Error).message });
+      log.error("start_failed", { error: startFailure(err) });
       process.exitCode = 2;
     }
     // Worker threads and timers must not keep a stopped daemon alive.

@@ -167,6 +167,24 @@ describe("database files", () => {
   });
 });
 
+describe("permissions at start", () => {
+  test.skipIf(process.getuid?.() !== 0)("a database the daemon's user cannot reach: exit 2, naming the path, the uid and the fix", async () => {
+    const dir = tempDir("ar-perm-");
+    const data = join(dir, "data");
+    mkdirSync(data, { mode: 0o700 }); // root's, so uid 65534 cannot enter it
+    chmodSync(dir, 0o755);
+    const d = await launchDaemon(
+      ["--db", join(data, "receipts.db"), "--key", join(dir, "k"), "--socket", join(dir, "s.sock"), "--unsafe-socket-path"],
+      {}, { wrap: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] },
+    );
+    expect(d.listening).toBe(false);
+    expect(await d.exited).toBe(2);
+    const failed = d.logs().find((l) => l.event === "start_failed");
+    expect(String(failed?.error)).toMatch(new RegExp(`^permission denied on ${join(data, "receipts.db")} \\(\\w+\\): the daemon runs as uid 65534 gid 65534\\. Check the owner and mode`));
+    expect(d.stderr()).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe("the signing key at start", () => {
   const sockArgs = (dir: string) => ["--socket", join(dir, "run", "events.sock"), "--unsafe-socket-path"];
 
