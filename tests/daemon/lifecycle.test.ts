@@ -2,6 +2,7 @@
 // last and exits 0, a restart continues on <id>-2; SIGKILL under load loses
 // no committed receipt and a restart resumes without gap or duplicate.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import type { DaemonHandle } from "../helpers/daemon.ts";
 import {
@@ -158,7 +159,8 @@ describe("SIGKILL mid-load", () => {
       return { runtime, session, h: spawnSender(runtime, d1.socket, { steps: [{ op: "gen", count: 200_000, session, perWrite: 10, delayMs: 2 }] }) };
     });
     const hellos = await Promise.all(senders.map((s) => s.h.hello));
-    await waitFor("receipts under load", () => countReceipts(d1.db), (n) => n >= 500);
+    // Every sender connected and committing (a slow start must not look like a lost connection), and 500 in all.
+    await waitFor("receipts under load from every sender", () => sessionCounts(d1.db), (c) => senders.every((s) => (c[s.session] ?? 0) > 0) && Object.values(c).reduce((a, b) => a + b, 0) >= 500);
     expect(await d1.stop("SIGKILL")).toBe("SIGKILL");
     // The senders were still sending: they notice the dead connection and stop.
     const codes = await Promise.all(senders.map((s) => s.h.exited));
@@ -218,3 +220,14 @@ describe("SIGKILL mid-load", () => {
     ]);
   });
 });
+
+/** Receipts per issuer.session_id, read through a fresh read-only connection. */
+function sessionCounts(db: string): Record<string, number> {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const rows = conn.query("SELECT json_extract(receipt_json, '$.issuer.session_id') AS s, count(*) AS n FROM receipts GROUP BY s").all() as Array<{ s: string | null; n: number }>;
+    return Object.fromEntries(rows.filter((r) => r.s !== null).map((r) => [r.s, r.n]));
+  } finally {
+    conn.close();
+  }
+}
