@@ -1,12 +1,13 @@
 // A real systemd (PID 1 of a private PID and mount namespace) on a machine
 // that was not booted with it, such as a CI container: lets tests and the
 // hardening check start the shipped unit under the real service manager.
-// Needs root and unshare(1). Files are shared with the host, except /run,
-// /tmp and /var/tmp: systemd's boot-time tmpfiles pass empties those, so the
-// namespace gets its own before systemd starts.
+// Needs root and unshare(1). Files are shared with the host (the checkout may
+// live anywhere, /tmp included), except /run, which is the namespace's own.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
+/** systemd-tmpfiles at boot removes what is in /tmp and /var/tmp: on a shared filesystem, the host's. */
+const TMPFILES_UNITS = ["systemd-tmpfiles-setup.service", "systemd-tmpfiles-clean.service", "systemd-tmpfiles-clean.timer"];
 const SYSTEMD = ["/lib/systemd/systemd", "/usr/lib/systemd/systemd"].find(existsSync);
 
 export class SystemdSandbox {
@@ -24,8 +25,10 @@ export class SystemdSandbox {
   static async boot(timeoutMs = 30_000): Promise<SystemdSandbox> {
     const why = SystemdSandbox.unavailable();
     if (why !== null) throw new Error(`cannot boot a systemd sandbox: ${why}`);
+    // A private /run; and the boot-time tmpfiles passes masked, since they would empty the host's /tmp.
+    const masks = TMPFILES_UNITS.map((u) => `ln -s /dev/null /run/systemd/system/${u}`);
     const init = [
-      "mount -t tmpfs -o mode=0755 tmpfs /run", "mount -t tmpfs -o mode=1777 tmpfs /tmp", "mount -t tmpfs -o mode=1777 tmpfs /var/tmp",
+      "mount -t tmpfs -o mode=0755 tmpfs /run", "mkdir -p /run/systemd/system", ...masks,
       `exec env container=agent-receipts-test ${SYSTEMD!} --system --unit=basic.target --log-target=null --show-status=no`,
     ].join(" && ");
     const outer = spawn("unshare", ["--pid", "--fork", "--mount", "--mount-proc", "--uts", "--propagation", "private", "sh", "-c", init], { stdio: "ignore" });

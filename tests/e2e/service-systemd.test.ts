@@ -7,9 +7,10 @@
 // that already has a system install.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { removeSystemInstall, SystemdSandbox, systemInstallPresent } from "../../scripts/lib/systemd-sandbox.ts";
-import { BINARY } from "../helpers/fixtures.ts";
+import { BINARY, tempDir } from "../helpers/fixtures.ts";
 import { asUser, OsUsers, type OsUser } from "../helpers/os-users.ts";
 import { readReceipts, waitFor } from "../daemon/support.ts";
 
@@ -43,8 +44,12 @@ function modeOf(path: string): string {
   return `${(st.mode & 0o7777).toString(8).padStart(4, "0")} ${name(st.uid, "passwd")}:${name(st.gid, "group")}`;
 }
 
+// The sandbox shares the host's files: its boot must not clean the host's /tmp (where checkouts and test files live).
+const canary = join(tempDir("ar-canary-"), "still-here");
+
 beforeAll(async () => {
   if (why !== null) return;
+  writeFileSync(canary, "");
   sandbox = await SystemdSandbox.boot();
 });
 
@@ -55,6 +60,10 @@ afterAll(async () => {
 });
 
 describe.skipIf(why !== null)(`service install --system under a real systemd${why ? ` (skipped: ${why})` : ""}`, () => {
+  test("booting the sandbox left the host's /tmp alone", () => {
+    expect(existsSync(canary)).toBe(true);
+  });
+
   test("install creates the accounts, directories and files with their modes, and starts the hardened unit", () => {
     const r = inside([BINARY, "service", "install", "--system", "--binary", BINARY]);
     expect(r.err).toBe("");
