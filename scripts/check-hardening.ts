@@ -9,13 +9,15 @@
 //
 //   bun scripts/check-hardening.ts        (root; refuses a machine with a system install)
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { removeSystemInstall, SystemdSandbox, systemInstallPresent } from "./lib/systemd-sandbox.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const BINARY = join(ROOT, "dist", "agent-receipts");
+// A copy outside /tmp and home directories, which PrivateTmp=/ProtectHome= hide from the unit.
+const BIN_DIR = `/opt/agent-receipts-hardening-${process.pid}`;
+const BINARY = join(BIN_DIR, "agent-receipts");
 const UNIT = readFileSync(join(ROOT, "packaging", "systemd", "agent-receipts.service"), "utf8");
 const CONFIG = "/etc/agentreceipts/daemon.toml";
 const SOCKET = "/run/agentreceipts/events.sock";
@@ -78,6 +80,8 @@ async function check(sb: SystemdSandbox, n: number, options: string[], shipped: 
 
 if (process.getuid?.() !== 0) throw new Error("run as root");
 if (systemInstallPresent()) throw new Error("this machine has a system install; refusing to touch it");
+mkdirSync(BIN_DIR, { mode: 0o755 });
+copyFileSync(join(ROOT, "dist", "agent-receipts"), BINARY);
 const sb = await SystemdSandbox.boot();
 const outcomes: Outcome[] = [];
 try {
@@ -100,6 +104,7 @@ try {
   await sb.shutdown();
   spawnSync("userdel", [AGENT]);
   removeSystemInstall();
+  rmSync(BIN_DIR, { recursive: true, force: true });
 }
 
 const width = Math.max(...outcomes.map((o) => o.option.length));

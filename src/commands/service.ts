@@ -6,7 +6,7 @@ import { darwinInstallPlan, darwinUninstallPlan } from "../service/darwin.ts";
 import { executePlan, StepError } from "../service/execute.ts";
 import { linuxInstallPlan, linuxUninstallPlan } from "../service/linux.ts";
 import { renderPlan, type Plan, type Scope } from "../service/plan.ts";
-import { checkBinaryWorldExecutable, checkManager, defaultScope, PreflightError, resolveBinary } from "../service/preflight.ts";
+import { checkBinaryForSystemService, checkManager, defaultScope, PreflightError, resolveBinary } from "../service/preflight.ts";
 import { renderStatus, serviceStatus } from "../service/status.ts";
 
 const EXIT_NOT_RUNNING = 3;
@@ -96,7 +96,7 @@ const installCommand = defineCommand({
     let binary: string;
     try {
       binary = args["dry-run"] && args.binary !== undefined ? args.binary : resolveBinary(args.binary, process.execPath);
-      if (c.scope === "system" && !args["dry-run"]) checkBinaryWorldExecutable(binary);
+      if (c.scope === "system" && !args["dry-run"]) checkBinaryForSystemService(binary, c.platform);
     } catch (err) {
       if (err instanceof PreflightError) throw new UserError(err.message);
       throw err;

@@ -30,8 +30,18 @@ export function resolveBinary(flag: string | undefined, execPath: string): strin
   return real;
 }
 
-/** The daemon user of a system install must be able to reach and run the binary. */
-export function checkBinaryWorldExecutable(binary: string): void {
+/** Hidden from the system unit by PrivateTmp= and ProtectHome=. */
+const HIDDEN_FROM_UNIT = ["/tmp", "/var/tmp", "/home", "/root", "/run/user"];
+
+/** The daemon user of a system install must be able to reach and run the binary, and the unit must be able to see it. */
+export function checkBinaryForSystemService(binary: string, platform: Platform): void {
+  const hidden = platform === "linux" ? HIDDEN_FROM_UNIT.find((d) => binary === d || binary.startsWith(`${d}/`)) : undefined;
+  if (hidden !== undefined) {
+    throw new PreflightError(
+      `${binary} is under ${hidden}, which the unit's PrivateTmp=/ProtectHome= hide from the service. ` +
+        `Install the binary first (sudo install -m 755 ${binary} /usr/local/bin/agent-receipts) and run /usr/local/bin/agent-receipts service install --system`,
+    );
+  }
   const st = statSync(binary);
   if ((st.mode & 0o005) !== 0o005) {
     throw new PreflightError(`the daemon user cannot run ${binary} (mode ${(st.mode & 0o777).toString(8)}): chmod 755 it, or install it to /usr/local/bin first`);

@@ -7,14 +7,18 @@
 // that already has a system install.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeSystemInstall, SystemdSandbox, systemInstallPresent } from "../../scripts/lib/systemd-sandbox.ts";
-import { BINARY, tempDir } from "../helpers/fixtures.ts";
+import { BINARY as BUILT, tempDir } from "../helpers/fixtures.ts";
 import { asUser, OsUsers, type OsUser } from "../helpers/os-users.ts";
 import { readReceipts, waitFor } from "../daemon/support.ts";
 
 const why = SystemdSandbox.unavailable() ?? (systemInstallPresent() ? "this machine already has a system install" : null);
+// The unit hides /tmp and home directories (PrivateTmp, ProtectHome), and a checkout may be in either:
+// install a copy where an operator would, as `service install` requires.
+const BIN_DIR = `/opt/agent-receipts-test-${process.pid}`;
+const BINARY = join(BIN_DIR, "agent-receipts");
 const DB = "/var/lib/agentreceipts/receipts.db";
 const PUB = "/var/lib/agentreceipts/signing.key.pub";
 const SOCKET = "/run/agentreceipts/events.sock";
@@ -50,6 +54,9 @@ const canary = join(tempDir("ar-canary-"), "still-here");
 beforeAll(async () => {
   if (why !== null) return;
   writeFileSync(canary, "");
+  mkdirSync(BIN_DIR, { mode: 0o755 });
+  copyFileSync(BUILT, BINARY);
+  chmodSync(BINARY, 0o755);
   sandbox = await SystemdSandbox.boot();
 });
 
@@ -57,11 +64,22 @@ afterAll(async () => {
   await sandbox?.shutdown();
   users.cleanup();
   if (sandbox !== undefined) removeSystemInstall();
+  rmSync(BIN_DIR, { recursive: true, force: true });
 });
 
 describe.skipIf(why !== null)(`service install --system under a real systemd${why ? ` (skipped: ${why})` : ""}`, () => {
   test("booting the sandbox left the host's /tmp alone", () => {
     expect(existsSync(canary)).toBe(true);
+  });
+
+  test("a binary the unit could not see (under /tmp or a home directory) is refused before anything is written", () => {
+    const inTmp = join(tempDir("ar-bin-"), "agent-receipts");
+    copyFileSync(BUILT, inTmp);
+    chmodSync(inTmp, 0o755);
+    const refused = inside([BINARY, "service", "install", "--system", "--binary", inTmp]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("which the unit's PrivateTmp=/ProtectHome= hide from the service");
+    expect(existsSync("/etc/systemd/system/agent-receipts.service")).toBe(false);
   });
 
   test("install creates the accounts, directories and files with their modes, and starts the hardened unit", () => {
