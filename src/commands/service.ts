@@ -62,17 +62,27 @@ async function awaitRunning(c: Common): Promise<void> {
   }
 }
 
+/** Before anything else: is there a service manager to install into, and may this user? */
+function checkCanChange(c: Common, dryRun: boolean | undefined): void {
+  if (dryRun) return;
+  try {
+    checkManager(c.platform, c.scope, c.uid, currentPlatform());
+  } catch (err) {
+    if (err instanceof PreflightError) throw new UserError(err.message, EXIT_FAILURE);
+    throw err;
+  }
+}
+
 async function carryOut(plan: Plan, c: Common, dryRun: boolean | undefined, json: boolean | undefined): Promise<void> {
   if (dryRun) {
     process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
     return;
   }
   try {
-    checkManager(plan.platform, c.scope, c.uid, currentPlatform());
     process.stdout.write(`agent-receipts service ${plan.action} --${c.scope} (${plan.platform}), ${plan.steps.length} steps\n`);
     executePlan(plan, (line) => process.stdout.write(`${line}\n`));
   } catch (err) {
-    if (err instanceof PreflightError || err instanceof StepError) throw new UserError(err.message, EXIT_FAILURE);
+    if (err instanceof StepError) throw new UserError(err.message, EXIT_FAILURE);
     throw err;
   }
   if (plan.action === "install") await awaitRunning(c);
@@ -93,6 +103,7 @@ const installCommand = defineCommand({
   },
   async run({ args }) {
     const c = common(args);
+    checkCanChange(c, args["dry-run"]);
     let binary: string;
     try {
       binary = args["dry-run"] && args.binary !== undefined ? args.binary : resolveBinary(args.binary, process.execPath);
@@ -114,6 +125,7 @@ const uninstallCommand = defineCommand({
   args: planArgs,
   async run({ args }) {
     const c = common(args);
+    checkCanChange(c, args["dry-run"]);
     const plan = c.platform === "linux" ? linuxUninstallPlan(c.scope, c.home) : darwinUninstallPlan(c.scope, c.home, c.uid);
     await carryOut(plan, c, args["dry-run"], args.json);
   },

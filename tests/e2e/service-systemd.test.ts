@@ -72,13 +72,16 @@ describe.skipIf(why !== null)(`service install --system under a real systemd${wh
     expect(existsSync(canary)).toBe(true);
   });
 
-  test("a binary the unit could not see (under /tmp or a home directory) is refused before anything is written", () => {
+  test("a missing binary, or one the unit could not see (under /tmp or a home directory), is refused before anything is written", () => {
     const inTmp = join(tempDir("ar-bin-"), "agent-receipts");
     copyFileSync(BUILT, inTmp);
     chmodSync(inTmp, 0o755);
     const refused = inside([BINARY, "service", "install", "--system", "--binary", inTmp]);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain("which the unit's PrivateTmp=/ProtectHome= hide from the service");
+    const missing = inside([BINARY, "service", "install", "--system", "--binary", "/nonexistent/agent-receipts"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("binary /nonexistent/agent-receipts does not exist");
     expect(existsSync("/etc/systemd/system/agent-receipts.service")).toBe(false);
   });
 
