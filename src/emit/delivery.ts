@@ -12,6 +12,8 @@ export interface DeliveryReport {
   failed: number;
   /** The daemon closed the connection after our half-close: everything handed over is committed. */
   confirmed: boolean;
+  /** Not confirmed, and not for lack of time: the connection was already closed, e.g. by a daemon that refused this user. */
+  closedEarly: boolean;
   /** Why the last failed event was not delivered. */
   lastFailure: EmitTransportError | null;
   /** Drops that no delivered frame has reported yet. */
@@ -44,8 +46,10 @@ export class Delivery {
   }
 
   async finish(confirmTimeoutMs: number): Promise<DeliveryReport> {
+    const started = performance.now();
     const confirmed = await this.emitter.close({ confirm: true, timeoutMs: confirmTimeoutMs });
-    return { handed: this.handed, failed: this.failed, confirmed, lastFailure: this.lastFailure, unreportedDrops: this.emitter.unreportedDrops };
+    const closedEarly = !confirmed && performance.now() - started < confirmTimeoutMs * 0.9;
+    return { handed: this.handed, failed: this.failed, confirmed, closedEarly, lastFailure: this.lastFailure, unreportedDrops: this.emitter.unreportedDrops };
   }
 }
 
@@ -56,9 +60,18 @@ export function delivered(report: DeliveryReport): boolean {
 /** Why the events did not (provably) reach the daemon, naming the socket and how to start the daemon. */
 export function undeliveredMessage(report: DeliveryReport, socketPath: string, confirmTimeoutMs: number): string {
   const start = `Is the daemon running? Start it with "agent-receipts daemon" (it must listen on ${socketPath}; set AGENTRECEIPTS_SOCKET or --socket if it listens elsewhere).`;
+  // Connected, then closed by the daemon before taking everything: most often a refused user.
+  const closedHint = "It may not accept this user: its log then shows connection_refused (see allow_uids/allow_groups), or it was stopping.";
   if (report.failed > 0) {
     const what = report.handed === 0 ? "not delivered" : `${report.failed} of ${report.handed + report.failed} events not delivered`;
-    return `${what}: ${report.lastFailure?.message ?? "unknown transport failure"}. ${start}`;
+    const f = report.lastFailure;
+    const closed = f?.kind === "connection_closed" || f?.code === "ECONNRESET" || f?.code === "EPIPE";
+    const hint = closed ? closedHint : start;
+    return `${what}: ${report.lastFailure?.message ?? "unknown transport failure"}. ${hint}`;
   }
-  return `the daemon at ${socketPath} did not confirm within ${confirmTimeoutMs} ms that it committed the event${report.handed === 1 ? "" : "s"}. ${start}`;
+  const events = `the event${report.handed === 1 ? "" : "s"}`;
+  if (report.closedEarly) {
+    return `the daemon at ${socketPath} closed the connection without confirming that it committed ${events}. ${closedHint}`;
+  }
+  return `the daemon at ${socketPath} did not confirm within ${confirmTimeoutMs} ms that it committed ${events}. ${start}`;
 }
