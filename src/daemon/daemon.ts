@@ -61,11 +61,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   });
   receiver.listen(socket.path);
   grantSocketAccess(socket.path, socketGid, protectedDirs);
-  log.info("access", {
-    allow_uids: [...new Set([0, access.selfUid, ...access.lists.uids])].join(","),
-    allow_groups: access.lists.gids.length > 0 ? access.lists.gids.join(",") : undefined,
-    socket_group: socketGid,
-  });
+  log.info("access", { ...access.summary(), socket_group: socketGid });
   let unsafeTimer: ReturnType<typeof setInterval> | undefined;
   if (socket.unsafe) {
     const warn = () => log.warn("unsafe_socket_path", { socket: socket.path, note: "outside the safe roots: other users may be able to replace this socket" });

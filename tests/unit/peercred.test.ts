@@ -1,6 +1,6 @@
 // Peer credential layouts and the Linux reader on a real Unix socket.
 import { describe, expect, test } from "bun:test";
-import { realpathSync } from "node:fs";
+import { chmodSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { DARWIN, LINUX, decodeUcred, decodeXucred } from "../../src/daemon/peercred/layout.ts";
 import { LinuxPeerCredReader } from "../../src/daemon/peercred/linux.ts";
@@ -74,6 +74,39 @@ describe("linux reader", () => {
       platform: "linux", pid: process.pid, uid: process.getuid!(), gid: process.getgid!(), exe_path: realpathSync(process.execPath),
     });
     expect(reader.notes()).toEqual([]);
+  });
+
+  test.skipIf(process.platform !== "linux" || process.getuid?.() !== 0)("a peer's supplementary groups via SO_PEERGROUPS, also beyond the first buffer (needs root for setgroups)", async () => {
+    const reader = new LinuxPeerCredReader();
+    const dir = tempDir();
+    const path = join(dir, "g.sock");
+    let groups: number[] | Error | undefined;
+    const server = Bun.listen({
+      unix: path,
+      socket: {
+        open(s) {
+          try {
+            groups = reader.groups((s as unknown as { fd: number }).fd);
+          } catch (err) {
+            groups = err as Error;
+          }
+          s.end();
+        },
+        data() {},
+      },
+    });
+    chmodSync(dir, 0o755);
+    chmodSync(path, 0o777); // the client runs as nobody
+    // 100 groups: more than the reader's first 64-entry buffer, so the ERANGE retry must work.
+    const wanted = Array.from({ length: 100 }, (_, i) => 50_000 + i);
+    // Async, so that this process's server accepts while the client is alive.
+    const client = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", `--groups=${wanted.join(",")}`, "--",
+      process.execPath, "-e", `await Bun.connect({ unix: ${JSON.stringify(path)}, socket: { data() {} } }); await Bun.sleep(300);`], { stderr: "pipe" });
+    const code = await client.exited;
+    server.stop(true);
+    expect({ code, stderr: await new Response(client.stderr).text() }).toEqual({ code: 0, stderr: "" });
+    expect(groups).not.toBeInstanceOf(Error);
+    expect([...(groups as number[])].sort((a, b) => a - b)).toEqual(wanted);
   });
 
   test.skipIf(process.platform !== "linux")("login names come from getpwuid_r", () => {

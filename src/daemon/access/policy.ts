@@ -14,9 +14,14 @@ export class AccessPolicy {
   private readonly uids: Set<number>;
   private readonly gids: Set<number>;
 
-  constructor(readonly lists: AccessLists, readonly selfUid: number) {
+  constructor(lists: AccessLists, selfUid: number) {
     this.uids = new Set([0, selfUid, ...lists.uids]);
     this.gids = new Set(lists.gids);
+  }
+
+  /** What is allowed, for the start-up log. */
+  summary(): { allow_uids: string; allow_groups: string | undefined } {
+    return { allow_uids: [...this.uids].join(","), allow_groups: this.gids.size > 0 ? [...this.gids].join(",") : undefined };
   }
 
   /** `groups` is asked only when uid and primary gid do not decide. */
