@@ -31,7 +31,9 @@ export interface ServiceStatus {
 
 function systemdState(scope: Scope): { enabled: string; state: string; pid: number | null } {
   const r = spawnSync("systemctl", [...(scope === "user" ? ["--user"] : []), "show", UNIT_NAME, "-p", "UnitFileState", "-p", "ActiveState", "-p", "SubState", "-p", "MainPID"], { encoding: "utf8" });
-  if (r.error !== undefined || r.status !== 0) return { enabled: "unknown", state: `systemctl failed: ${(r.error?.message ?? r.stderr).trim()}`, pid: null };
+  if (r.error !== undefined || r.status !== 0) {
+    return { enabled: "unknown", state: `systemctl failed: ${(r.error?.message ?? r.stderr).trim().split("\n")[0]}`, pid: null };
+  }
   const props = Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   const pid = Number(props.MainPID ?? 0);
   return { enabled: props.UnitFileState || "not installed", state: `${props.ActiveState ?? "unknown"} (${props.SubState ?? "?"})`, pid: pid > 0 ? pid : null };
@@ -57,7 +59,7 @@ function paths(platform: Platform, scope: Scope): { socket: string; db: string; 
     return { socket: c.socket, db: c.db, from: file };
   } catch {
     const shipped = Bun.TOML.parse(platform === "linux" ? SHIPPED.linuxConfig.text : SHIPPED.darwinConfig.text) as { socket: string; db: string };
-    return { socket: shipped.socket, db: shipped.db, from: `shipped defaults (${file} is not readable here)` };
+    return { socket: shipped.socket, db: shipped.db, from: `shipped defaults (${file} is absent or not readable here)` };
   }
 }
 
