@@ -18,6 +18,8 @@ export class SystemdSandbox {
     if (process.getuid?.() !== 0) return "needs root";
     if (SYSTEMD === undefined) return "systemd is not installed (apt-get install systemd)";
     if (spawnSync("unshare", ["--version"]).status !== 0) return "unshare(1) is missing";
+    const probe = spawnSync("unshare", ["--pid", "--fork", "--mount", "--mount-proc", "true"], { encoding: "utf8" });
+    if (probe.status !== 0) return `this container may not create PID and mount namespaces (${probe.stderr.trim()})`;
     return null;
   }
 
