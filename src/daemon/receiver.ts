@@ -4,6 +4,7 @@
 import type { Socket, UnixSocketListener } from "bun";
 import { validateFrame } from "../protocol/frame-schema.ts";
 import { FramingError } from "../protocol/framing.ts";
+import type { PeerCredential } from "../receipt/types.ts";
 import type { AccessPolicy } from "./access/policy.ts";
 import { RefusalLog } from "./access/refusal-log.ts";
 import { Connection } from "./connection.ts";
@@ -95,7 +96,7 @@ export class Receiver {
     if (this.paused) s.pause();
   }
 
-  private refuse(peer: { pid: number; uid: number; gid: number; exe_path?: string }, reason: string): void {
+  private refuse(peer: PeerCredential, reason: string): void {
     this.stats.refusedConnections++;
     const suppressed = this.refusals.shouldLog(peer.uid);
     if (suppressed === null) return;

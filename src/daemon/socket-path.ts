@@ -73,15 +73,20 @@ export function probeSocket(path: string, timeoutMs = 500): Promise<"live" | "re
   });
 }
 
+/** A socket directory the daemon may adjust: its own, and not a shared root such as /run. */
+function ownSocketDir(dir: string, protectedDirs: string[]): boolean {
+  return !protectedDirs.includes(realpathSync(dir)) && lstatSync(dir).uid === process.getuid?.();
+}
+
 /** Creates the socket directory (0750) and clears a stale socket; refuses a live one or a non-socket file. */
 export async function prepareSocketPath(path: string, protectedDirs: string[]): Promise<void> {
   const dir = dirname(path);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     chmodSync(dir, 0o750);
-  } else if (!protectedDirs.includes(realpathSync(dir))) {
-    const st = lstatSync(dir);
-    if (st.uid === process.getuid?.() && (st.mode & 0o027) !== 0) chmodSync(dir, st.mode & 0o750);
+  } else if (ownSocketDir(dir, protectedDirs)) {
+    const mode = lstatSync(dir).mode;
+    if ((mode & 0o027) !== 0) chmodSync(dir, mode & 0o750);
   }
   let st;
   try {
@@ -119,7 +124,6 @@ export function grantSocketAccess(path: string, socketGid: number | undefined, p
       );
     }
   };
-  const dir = dirname(path);
-  if (!protectedDirs.includes(realpathSync(dir)) && lstatSync(dir).uid === process.getuid?.()) giveTo(dir);
+  if (ownSocketDir(dirname(path), protectedDirs)) giveTo(dirname(path));
   giveTo(path);
 }
