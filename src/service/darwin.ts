@@ -2,7 +2,7 @@
 // or the per-user LaunchAgent.
 import { join } from "node:path";
 import type { Plan, Scope } from "./plan.ts";
-import { DAEMON_USER, EMIT_GROUP, fill, LAUNCHD_LABEL, READ_GROUP, SHIPPED } from "./shipped.ts";
+import { DAEMON_USER, EMIT_GROUP, LAUNCHD_LABEL, READ_GROUP, SHIPPED, writeShipped } from "./shipped.ts";
 
 export const DARWIN_SYSTEM_FILES = {
   plist: `/Library/LaunchDaemons/${LAUNCHD_LABEL}.plist`,
@@ -25,7 +25,7 @@ export function darwinInstallPlan(scope: Scope, binary: string, home: string, ui
     return {
       action: "install", scope, platform: "darwin",
       steps: [
-        { kind: "write", path: plist, mode: 0o644, content: fill(SHIPPED.launchAgent, binary, home), source: SHIPPED.launchAgent.source },
+        writeShipped(SHIPPED.launchAgent, plist, 0o644, binary, { home }),
         { kind: "run", argv: ["launchctl", "bootout", launchdTarget(scope, uid)], why: "unload an older copy", mayFail: true },
         { kind: "run", argv: ["launchctl", "bootstrap", `gui/${uid}`, plist], why: "load and start it (and at every login)" },
       ],
@@ -42,8 +42,8 @@ export function darwinInstallPlan(scope: Scope, binary: string, home: string, ui
       { kind: "mkdir", path: "/usr/local/var/agentreceipts", mode: 0o750, owner: daemon(READ_GROUP) },
       { kind: "mkdir", path: "/usr/local/var/log/agentreceipts", mode: 0o750, owner: daemon(READ_GROUP) },
       { kind: "mkdir", path: "/var/run/agentreceipts", mode: 0o750, owner: daemon(EMIT_GROUP) },
-      { kind: "write", path: f.config, mode: 0o600, owner: daemon(READ_GROUP), content: fill(SHIPPED.darwinConfig, binary), source: SHIPPED.darwinConfig.source, keepExisting: true },
-      { kind: "write", path: f.plist, mode: 0o644, owner: ROOT, content: fill(SHIPPED.launchDaemon, binary), source: SHIPPED.launchDaemon.source },
+      writeShipped(SHIPPED.darwinConfig, f.config, 0o600, binary, { owner: daemon(READ_GROUP), keepExisting: true }),
+      writeShipped(SHIPPED.launchDaemon, f.plist, 0o644, binary, { owner: ROOT }),
       { kind: "run", argv: ["launchctl", "bootout", launchdTarget(scope, uid)], why: "unload an older copy", mayFail: true },
       { kind: "run", argv: ["launchctl", "bootstrap", "system", f.plist], why: "load and start it (and at every boot)" },
     ],

@@ -5,32 +5,24 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { gidOfGroup, uidOfLogin } from "../daemon/access/accounts.ts";
+import { checkRegularOrAbsent } from "../store/files.ts";
 import { commandLine, describeStep, type Owner, type Plan, type Step } from "./plan.ts";
 
 export class StepError extends Error {}
 
 export type Progress = (line: string) => void;
 
-function ids(owner: Owner): { uid: number; gid: number } {
+/** Gives `path` to `owner` (by name, resolved now: an earlier step may have just created the account). */
+function chownTo(path: string, owner: Owner | undefined): void {
+  if (owner === undefined) return;
   const uid = uidOfLogin(owner.user);
   const gid = gidOfGroup(owner.group);
   if (uid === undefined || gid === undefined) throw new StepError(`user ${owner.user} or group ${owner.group} does not exist (the step that creates them must have failed)`);
-  return { uid, gid };
-}
-
-function refuseSymlink(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    if (st.isSymbolicLink()) throw new StepError(`${path} is a symlink; refusing to write through it. Remove it and run again.`);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
+  chownSync(path, uid, gid);
 }
 
 function writeFile(step: Extract<Step, { kind: "write" }>): string {
-  if (refuseSymlink(step.path) && step.keepExisting) return `kept existing ${step.path}`;
+  if (checkRegularOrAbsent(step.path, "service file") && step.keepExisting) return `kept existing ${step.path}`;
   mkdirSync(dirname(step.path), { recursive: true, mode: 0o755 });
   const tmp = `${step.path}.tmp-${process.pid}`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -42,10 +34,7 @@ function writeFile(step: Extract<Step, { kind: "write" }>): string {
   }
   try {
     chmodSync(tmp, step.mode);
-    if (step.owner) {
-      const { uid, gid } = ids(step.owner);
-      chownSync(tmp, uid, gid);
-    }
+    chownTo(tmp, step.owner);
     renameSync(tmp, step.path);
   } catch (err) {
     if (existsSync(tmp)) unlinkSync(tmp);
@@ -58,10 +47,7 @@ function makeDir(step: Extract<Step, { kind: "mkdir" }>): string {
   if (lstatSync(step.path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new StepError(`${step.path} is a symlink; refusing to use it`);
   mkdirSync(step.path, { recursive: true, mode: step.mode });
   chmodSync(step.path, step.mode);
-  if (step.owner) {
-    const { uid, gid } = ids(step.owner);
-    chownSync(step.path, uid, gid);
-  }
+  chownTo(step.path, step.owner);
   return `made ${step.path}`;
 }
 

@@ -2,7 +2,7 @@
 // per-user unit.
 import { join } from "node:path";
 import type { Plan, Scope, Step } from "./plan.ts";
-import { DAEMON_USER, fill, SHIPPED, UNIT_NAME } from "./shipped.ts";
+import { DAEMON_USER, SHIPPED, UNIT_NAME, writeShipped } from "./shipped.ts";
 
 export const LINUX_SYSTEM_FILES = {
   unit: `/etc/systemd/system/${UNIT_NAME}`,
@@ -22,7 +22,7 @@ export function linuxInstallPlan(scope: Scope, binary: string, home: string): Pl
     return {
       action: "install", scope, platform: "linux",
       steps: [
-        { kind: "write", path: linuxUserUnitPath(home), mode: 0o644, content: fill(SHIPPED.userUnit, binary), source: SHIPPED.userUnit.source },
+        writeShipped(SHIPPED.userUnit, linuxUserUnitPath(home), 0o644, binary),
         { kind: "run", argv: ["systemctl", "--user", "daemon-reload"], why: "load the unit" },
         { kind: "run", argv: ["systemctl", "--user", "enable", UNIT_NAME], why: "start it at login" },
         { kind: "run", argv: ["systemctl", "--user", "restart", UNIT_NAME], why: "start it now (or restart it on the new binary)" },
@@ -35,15 +35,12 @@ export function linuxInstallPlan(scope: Scope, binary: string, home: string): Pl
   }
   const f = LINUX_SYSTEM_FILES;
   const steps: Step[] = [
-    { kind: "write", path: f.sysusers, mode: 0o644, owner: ROOT, content: fill(SHIPPED.sysusers, binary), source: SHIPPED.sysusers.source },
-    { kind: "write", path: f.tmpfiles, mode: 0o644, owner: ROOT, content: fill(SHIPPED.tmpfiles, binary), source: SHIPPED.tmpfiles.source },
+    writeShipped(SHIPPED.sysusers, f.sysusers, 0o644, binary, { owner: ROOT }),
+    writeShipped(SHIPPED.tmpfiles, f.tmpfiles, 0o644, binary, { owner: ROOT }),
     { kind: "run", argv: ["systemd-sysusers", f.sysusers], why: "create the agentreceipts user and the agentreceipts-read/-emit groups" },
     { kind: "run", argv: ["systemd-tmpfiles", "--create", f.tmpfiles], why: "create /etc/agentreceipts, /var/lib/agentreceipts and /run/agentreceipts" },
-    {
-      kind: "write", path: f.config, mode: 0o600, owner: { user: DAEMON_USER, group: DAEMON_USER },
-      content: fill(SHIPPED.linuxConfig, binary), source: SHIPPED.linuxConfig.source, keepExisting: true,
-    },
-    { kind: "write", path: f.unit, mode: 0o644, owner: ROOT, content: fill(SHIPPED.systemUnit, binary), source: SHIPPED.systemUnit.source },
+    writeShipped(SHIPPED.linuxConfig, f.config, 0o600, binary, { owner: { user: DAEMON_USER, group: DAEMON_USER }, keepExisting: true }),
+    writeShipped(SHIPPED.systemUnit, f.unit, 0o644, binary, { owner: ROOT }),
     { kind: "run", argv: ["systemctl", "daemon-reload"], why: "load the unit" },
     { kind: "run", argv: ["systemctl", "enable", UNIT_NAME], why: "start it at boot" },
     { kind: "run", argv: ["systemctl", "restart", UNIT_NAME], why: "start it now (or restart it on the new binary)" },

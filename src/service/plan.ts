@@ -15,6 +15,8 @@ export type Step =
   | { kind: "run"; argv: string[]; why: string; stdin?: string; mayFail?: boolean }
   | { kind: "remove"; path: string };
 
+export type WriteStep = Extract<Step, { kind: "write" }>;
+
 export interface Plan {
   action: "install" | "uninstall";
   scope: Scope;

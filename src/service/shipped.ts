@@ -10,6 +10,7 @@ import systemUnit from "../../packaging/systemd/agent-receipts.service" with { t
 import sysusers from "../../packaging/systemd/agent-receipts.sysusers.conf" with { type: "text" };
 import tmpfiles from "../../packaging/systemd/agent-receipts.tmpfiles.conf" with { type: "text" };
 import userUnit from "../../packaging/systemd/agent-receipts.user.service" with { type: "text" };
+import type { Owner, WriteStep } from "./plan.ts";
 
 export interface ShippedFile {
   /** Path inside packaging/. */
@@ -42,9 +43,12 @@ export const DAEMON_USER = "agentreceipts";
 export const READ_GROUP = "agentreceipts-read";
 export const EMIT_GROUP = "agentreceipts-emit";
 
-/** Fills a shipped file in for this machine. */
-export function fill(f: ShippedFile, binary: string, home?: string): string {
-  let text = f.text.replaceAll(SHIPPED_BINARY, binary);
-  if (home !== undefined) text = text.replaceAll(HOME_PLACEHOLDER, home);
-  return text;
+/** The step that installs a shipped file at `path`, filled in for this machine: the binary path, and the home directory where it has a placeholder. */
+export function writeShipped(
+  f: ShippedFile, path: string, mode: number, binary: string, opts: { owner?: Owner; keepExisting?: boolean; home?: string } = {},
+): WriteStep {
+  const { home, ...extra } = opts;
+  let content = f.text.replaceAll(SHIPPED_BINARY, binary);
+  if (home !== undefined) content = content.replaceAll(HOME_PLACEHOLDER, home);
+  return { kind: "write", path, mode, content, source: f.source, ...extra };
 }
