@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ChainWriter, type ChainEvent } from "../src/chain/chain-writer.ts";
+import { ChainWriter, type ChainEvent } from "../src/daemon/pipeline/chain-writer.ts";
 import { generateKeyPair, parsePrivateKey } from "../src/receipt/keys.ts";
 import { StoreWriter } from "../src/store/writer.ts";
 

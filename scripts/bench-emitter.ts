@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONNECT_TIMEOUT_MS, Emitter, type EmitEvent } from "../src/emitter/index.ts";
 import type { Frame } from "../src/protocol/frame-schema.ts";
-import { buildEventReceipt, DEFAULT_ISSUER_ID, DEFAULT_VERIFICATION_METHOD, type ChainPosition } from "../src/receipt/builder.ts";
+import { buildEventReceipt, DEFAULT_ISSUER_ID, DEFAULT_VERIFICATION_METHOD, type ChainPosition } from "../src/daemon/pipeline/builder.ts";
 import { generateKeyPair, parsePrivateKey } from "../src/receipt/keys.ts";
 import { hashReceipt, signReceipt } from "../src/receipt/seal.ts";
 import { rowOf } from "../src/store/row.ts";

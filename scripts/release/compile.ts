@@ -1,13 +1,17 @@
 // Compiles the single executable, for this machine or a release target.
+import { WORKERS } from "../../src/runtime/workers.ts";
 import type { ReleaseTarget } from "./targets.ts";
 
-/** Every Worker file must be an entrypoint of the compiled binary. */
-const ENTRYPOINTS = ["src/index.ts", "src/verify/worker.ts", "src/daemon/writer-worker.ts"];
+/** The CLI, and every Worker file as an extra entrypoint of the compiled binary. */
+const ENTRYPOINTS = ["src/index.ts", ...Object.values(WORKERS).map((w) => `src/${w}`)];
 
 export async function compile(root: string, outfile: string, target?: ReleaseTarget): Promise<void> {
   const result = await Bun.build({
     entrypoints: ENTRYPOINTS.map((p) => `${root}/${p}`),
     compile: target === undefined ? { outfile } : { outfile, target: `bun-${target}` },
+    // Bytecode spares start-up the parse of the bundle; ESM keeps top-level await.
+    bytecode: true,
+    format: "esm",
     minify: { syntax: true, whitespace: true },
     sourcemap: "none",
   });

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
-import { delivered, Delivery, undeliveredMessage } from "../emit/delivery.ts";
-import { fieldsFromFlags, flagOf, timeoutFlag } from "../emit/input.ts";
-import { sendLines } from "../emit/stdin.ts";
+import { delivered, Delivery, undeliveredMessage } from "../emit-cli/delivery.ts";
+import { fieldsFromFlags, flagOf, timeoutFlag } from "../emit-cli/input.ts";
+import { sendLines } from "../emit-cli/stdin.ts";
 
 const EVENT_FLAGS = ["tool", "server", "decision", "input", "output", "error", "action-type", "correlation-id"] as const;
 const DEFAULT_CONFIRM_MS = 2000;

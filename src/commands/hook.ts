@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { defaultDataDir } from "../paths/resolve.ts";
-import { timeoutFlag } from "../emit/input.ts";
+import { timeoutFlag } from "../emit-cli/input.ts";
 import { readStream, runClaudeCodeHook, type HookOutcome } from "../hook/run.ts";
 
 const DEFAULT_CONFIRM_MS = 500;

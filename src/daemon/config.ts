@@ -2,7 +2,7 @@
 // Unknown keys and malformed values are errors that name the key.
 import { existsSync, readFileSync } from "node:fs";
 import type { Principal } from "./access/resolve.ts";
-import { DEFAULT_ISSUER_ID } from "../receipt/builder.ts";
+import { DEFAULT_ISSUER_ID } from "./pipeline/builder.ts";
 import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
 
 export type LogFormat = "text" | "json";

@@ -2,8 +2,8 @@
 // socket, and a bounded, draining shutdown on SIGTERM/SIGINT.
 import { unlinkSync, existsSync, realpathSync } from "node:fs";
 import { currentPlatform } from "../paths/resolve.ts";
-import { dateChainId } from "../chain/chain-id.ts";
-import { checkDbFiles } from "../store/files.ts";
+import { dateChainId } from "./pipeline/chain-id.ts";
+import { checkDbFiles } from "../os/files.ts";
 import { VERSION } from "../version.ts";
 import type { DaemonConfig } from "./config.ts";
 import { establishIdentity } from "./identity.ts";
@@ -13,7 +13,7 @@ import { Receiver } from "./receiver.ts";
 import { AccessPolicy } from "./access/policy.ts";
 import { resolveAccessLists, resolveGid } from "./access/resolve.ts";
 import { checkSocketPath, grantSocketAccess, prepareSocketPath, safeRoots } from "./socket-path.ts";
-import { WriterClient } from "./writer-client.ts";
+import { WriterClient } from "./writer/client.ts";
 
 const GRACE_MAX_MS = 500;
 const GRACE_QUIET_MS = 50;

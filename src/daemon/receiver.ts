@@ -7,10 +7,10 @@ import { FramingError } from "../protocol/framing.ts";
 import type { PeerCredential } from "../receipt/types.ts";
 import type { AccessPolicy } from "./access/policy.ts";
 import { RefusalLog } from "./access/refusal-log.ts";
-import { Connection } from "./connection.ts";
+import { PeerConnection } from "./peer-connection.ts";
 import type { Logger } from "./log.ts";
 import type { PeerCredReader } from "./peercred/index.ts";
-import type { WriterClient } from "./writer-client.ts";
+import type { WriterClient } from "./writer/client.ts";
 
 /** Pause reading from clients while this many events wait for the writer. */
 const QUEUE_HIGH_WATER = 8192;
@@ -19,7 +19,7 @@ const QUEUE_LOW_WATER = 2048;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Bun exposes the accepted socket's descriptor as `fd` (not yet in its type declarations). */
-function socketFd(s: Socket<Connection | undefined>): number {
+function socketFd(s: Socket<PeerConnection | undefined>): number {
   const fd = (s as unknown as { fd?: unknown }).fd;
   if (typeof fd !== "number" || fd < 0) throw new Error("socket has no file descriptor");
   return fd;
@@ -35,10 +35,10 @@ export interface ReceiverStats {
 }
 
 export class Receiver {
-  private listener: UnixSocketListener<Connection | undefined> | null = null;
-  /** Attested connections; each socket carries its Connection in `data`. */
-  private readonly open = new Set<Socket<Connection | undefined>>();
-  private readonly awaitingClose = new Set<Socket<Connection | undefined>>();
+  private listener: UnixSocketListener<PeerConnection | undefined> | null = null;
+  /** Attested connections; each socket carries its PeerConnection in `data`. */
+  private readonly open = new Set<Socket<PeerConnection | undefined>>();
+  private readonly awaitingClose = new Set<Socket<PeerConnection | undefined>>();
   private nextConnId = 0;
   private nextEventNo = 0;
   private paused = false;
@@ -54,7 +54,7 @@ export class Receiver {
   ) {}
 
   listen(path: string): void {
-    this.listener = Bun.listen<Connection | undefined>({
+    this.listener = Bun.listen<PeerConnection | undefined>({
       unix: path,
       allowHalfOpen: true,
       socket: {
@@ -67,13 +67,13 @@ export class Receiver {
     });
   }
 
-  private onOpen(s: Socket<Connection | undefined>): void {
+  private onOpen(s: Socket<PeerConnection | undefined>): void {
     const id = ++this.nextConnId;
-    let conn: Connection;
+    let conn: PeerConnection;
     try {
       const fd = socketFd(s);
       const capture = this.peers.capture(fd);
-      // Refused before a single byte is read: the connection never gets a Connection.
+      // Refused before a single byte is read: the connection never gets a PeerConnection.
       const decision = this.access.decide(capture.credential, () => this.peers.groups(fd));
       if (!decision.allowed) {
         this.refuse(capture.credential, decision.reason);
@@ -81,7 +81,7 @@ export class Receiver {
         return;
       }
       const login = this.peers.loginOf(capture.credential.uid);
-      conn = new Connection(id, login === undefined ? { credential: capture.credential } : { credential: capture.credential, login });
+      conn = new PeerConnection(id, login === undefined ? { credential: capture.credential } : { credential: capture.credential, login });
       for (const note of this.peers.notes()) this.log.warn("peer_credentials", { note });
       if (capture.exeNote !== undefined) this.log.warn("peer_exe_unknown", { conn: id, pid: capture.credential.pid, reason: capture.exeNote });
     } catch (err) {
@@ -107,7 +107,7 @@ export class Receiver {
     });
   }
 
-  private onData(s: Socket<Connection | undefined>, chunk: Buffer): void {
+  private onData(s: Socket<PeerConnection | undefined>, chunk: Buffer): void {
     const conn = s.data;
     if (conn === undefined) return;
     this.lastDataAt = performance.now();
@@ -120,7 +120,7 @@ export class Receiver {
     if (this.writer.queued >= QUEUE_HIGH_WATER) this.pauseAll();
   }
 
-  private onFrame(conn: Connection, body: Buffer): void {
+  private onFrame(conn: PeerConnection, body: Buffer): void {
     this.stats.frames++;
     let value: unknown;
     try {
@@ -140,19 +140,19 @@ export class Receiver {
     this.writer.submit({ no, frame: check.frame, peer: conn.peer });
   }
 
-  private rejectFrame(conn: Connection, field: string, rule: string): void {
+  private rejectFrame(conn: PeerConnection, field: string, rule: string): void {
     this.stats.rejectedFrames++;
     this.log.warn("frame_rejected", { conn: conn.id, pid: conn.peer.credential.pid, field, rule });
   }
 
-  private framingError(s: Socket<Connection | undefined>, conn: Connection, err: FramingError): void {
+  private framingError(s: Socket<PeerConnection | undefined>, conn: PeerConnection, err: FramingError): void {
     this.stats.framingErrors++;
     this.log.warn("framing_error", { conn: conn.id, pid: conn.peer.credential.pid, kind: err.kind, error: err.message });
     this.forget(s);
     s.terminate();
   }
 
-  private onEnd(s: Socket<Connection | undefined>): void {
+  private onEnd(s: Socket<PeerConnection | undefined>): void {
     const conn = s.data;
     if (conn === undefined) return;
     const truncated = conn.decoder.finish();
@@ -164,11 +164,11 @@ export class Receiver {
     this.closeCommitted();
   }
 
-  private onClose(s: Socket<Connection | undefined>): void {
+  private onClose(s: Socket<PeerConnection | undefined>): void {
     this.forget(s);
   }
 
-  private forget(s: Socket<Connection | undefined>): void {
+  private forget(s: Socket<PeerConnection | undefined>): void {
     this.open.delete(s);
     this.awaitingClose.delete(s);
   }

@@ -3,7 +3,7 @@
 // transport or payload problems: the outcome says what happened.
 import { EmitValidationError } from "../emitter/errors.ts";
 import type { EmitEvent } from "../emitter/event.ts";
-import { Delivery, delivered, undeliveredMessage } from "../emit/delivery.ts";
+import { Delivery, delivered, undeliveredMessage } from "../emit-cli/delivery.ts";
 import { CLAUDE_CODE_CHANNEL, HookPayloadError, mapClaudeCodeHook, type HookEvent } from "./claude-code.ts";
 import { DropFile } from "./drop-file.ts";
 

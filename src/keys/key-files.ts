@@ -4,7 +4,7 @@
 import type { KeyObject } from "node:crypto";
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { fingerprint, generateKeyPair, parsePrivateKey, parsePublicKey, publicKeyOf, publicKeyPem, KeyFormatError } from "../receipt/keys.ts";
-import { checkRegularOrAbsent, ensureParentDir, UnsafeFileError } from "../store/files.ts";
+import { checkRegularOrAbsent, ensureParentDir, UnsafeFileError } from "../os/files.ts";
 
 export const KEY_FILE_MAX_BYTES = 16 * 1024;
 

@@ -4,8 +4,8 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { gidOfGroup, uidOfLogin } from "../daemon/access/accounts.ts";
-import { checkRegularOrAbsent } from "../store/files.ts";
+import { gidOfGroup, uidOfLogin } from "../os/accounts.ts";
+import { checkRegularOrAbsent } from "../os/files.ts";
 import { commandLine, describeStep, type Owner, type Plan, type Step } from "./plan.ts";
 
 export class StepError extends Error {}

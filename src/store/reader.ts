@@ -2,7 +2,7 @@
 // sees what a live WAL writer has committed) and streams chains in order.
 import { Database } from "bun:sqlite";
 import { accessSync, constants } from "node:fs";
-import { checkRegularOrAbsent } from "./files.ts";
+import { checkRegularOrAbsent } from "../os/files.ts";
 import { listChains, readTail } from "./queries.ts";
 import type { ChainSummary, ChainTail } from "./schema.ts";
 

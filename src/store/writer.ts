@@ -1,7 +1,7 @@
 // The write side of the store: owned by one process (the daemon). WAL with
 // synchronous=FULL, so a committed batch survives a power cut.
 import { Database } from "bun:sqlite";
-import { checkDbFiles, ensureParentDir, tightenDbFiles } from "./files.ts";
+import { checkDbFiles, ensureParentDir, tightenDbFiles } from "../os/files.ts";
 import { SCHEMA_SQL, type ChainSummary, type ChainTail, type ReceiptRow } from "./schema.ts";
 import { chainIdsWithPrefix, listChains, readTail } from "./queries.ts";
 

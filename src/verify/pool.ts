@@ -2,8 +2,9 @@
 // back in submission order, so the in-order chain rules see receipts in order.
 import { availableParallelism } from "node:os";
 import { workerPath } from "../runtime/worker-path.ts";
+import { WORKERS } from "../runtime/workers.ts";
 import type { Segment } from "./chain-rules.ts";
-import type { BatchSource, VerifyRequest, VerifyResponse } from "./protocol.ts";
+import type { BatchSource, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
 
 interface Pending {
   resolve: (segment: Segment) => void;
@@ -17,7 +18,7 @@ export class VerifyPool {
 
   constructor(publicKeyPem: string, size = availableParallelism()) {
     for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(workerPath("verify/worker.ts"));
+      const worker = new Worker(workerPath(WORKERS.verify));
       worker.onmessage = (event: MessageEvent<VerifyResponse>) => {
         const p = this.pending.get(event.data.batch);
         this.pending.delete(event.data.batch);

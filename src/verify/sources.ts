@@ -3,7 +3,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { StoreReader } from "../store/reader.ts";
-import type { BatchJob } from "./protocol.ts";
+import type { BatchJob } from "./pool-messages.ts";
 
 export class SourceError extends Error {}
 

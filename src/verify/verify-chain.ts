@@ -3,7 +3,7 @@
 // the batches in flight, not by the chain length.
 import { ChainRules, type ChainBreak, type ChainStatusVerdict, type Segment } from "./chain-rules.ts";
 import type { VerifyPool } from "./pool.ts";
-import type { BatchJob } from "./protocol.ts";
+import type { BatchJob } from "./pool-messages.ts";
 import { DEFAULT_BATCH, jsonBatches, SourceError } from "./sources.ts";
 
 export interface ChainResult {

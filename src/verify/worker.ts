@@ -5,7 +5,7 @@ import { parsePublicKey } from "../receipt/keys.ts";
 import { StoreReader } from "../store/reader.ts";
 import { checkSegment } from "./chain-rules.ts";
 import { checkReceipt } from "./check-receipt.ts";
-import type { BatchSource, VerifyRequest, VerifyResponse } from "./protocol.ts";
+import type { BatchSource, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
 
 declare const self: Worker;
 

@@ -1,4 +1,4 @@
-// ../shared/vectors/emit_failure_vectors.json: every case runs against this
+// tests/fixtures/vectors/emit_failure_vectors.json: every case runs against this
 // SDK's emitter (default mode, no listener on the socket); an unknown case name
 // fails the test, so a new case cannot be skipped silently.
 import { expect, test } from "bun:test";

@@ -2,14 +2,17 @@
 import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChainWriter, type ChainEvent } from "../../src/chain/chain-writer.ts";
+import { ChainWriter, type ChainEvent } from "../../src/daemon/pipeline/chain-writer.ts";
 import { generateKeyPair, parsePrivateKey } from "../../src/receipt/keys.ts";
 import type { Frame } from "../../src/protocol/frame-schema.ts";
-import type { AttestedPeer } from "../../src/receipt/builder.ts";
+import type { AttestedPeer } from "../../src/daemon/pipeline/builder.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
-export const VECTORS = join(ROOT, "..", "shared", "vectors");
+/** The repository's own copies of the upstream test vectors (tests/fixtures/vectors/README.md). */
+export const VECTORS = join(ROOT, "tests", "fixtures", "vectors");
+/** The reference shelf beside a development checkout; absent in a plain clone. */
+export const SHARED_VECTORS = join(ROOT, "..", "shared", "vectors");
 export const BINARY = join(ROOT, "dist", "agent-receipts");
 
 export function tempDir(prefix = "ar-test-"): string {

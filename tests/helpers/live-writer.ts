@@ -2,7 +2,7 @@
 // receipts until SIGTERM: `bun live-writer.ts <db> <key> <chainId> <batch> <pauseMs>`.
 // Prints "committed N" after each commit and "closed N" at the end.
 import { readFileSync } from "node:fs";
-import { ChainWriter } from "../../src/chain/chain-writer.ts";
+import { ChainWriter } from "../../src/daemon/pipeline/chain-writer.ts";
 import { parsePrivateKey } from "../../src/receipt/keys.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { frame, TEST_PEER } from "./fixtures.ts";

@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { ChainWriter, CommitError } from "../../src/chain/chain-writer.ts";
-import { continuationId, dateChainId } from "../../src/chain/chain-id.ts";
+import { ChainWriter, CommitError } from "../../src/daemon/pipeline/chain-writer.ts";
+import { continuationId, dateChainId } from "../../src/daemon/pipeline/chain-id.ts";
 import { parsePrivateKey } from "../../src/receipt/keys.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { frame, TEST_PEER, tempDir, writeKeyFiles } from "../helpers/fixtures.ts";

@@ -9,13 +9,13 @@ import * as ed from "@noble/ed25519";
 import {
   buildDropReceipt, buildEventReceipt, buildTerminator, CHAIN_INTERRUPTED_TYPE, EVENTS_DROPPED_TYPE,
   type AttestedPeer, type ChainPosition,
-} from "../../src/receipt/builder.ts";
+} from "../../src/daemon/pipeline/builder.ts";
 import { CanonicalizationError, canonicalJson, canonicalReceipt, payloadHash, receiptHash } from "../../src/receipt/canonical.ts";
 import {
   fingerprint, generateKeyPair, KeyFormatError, parsePrivateKey, parsePublicKey, publicKeyOf, publicKeyPem, rawPublicKey, signBytes, verifyBytes,
 } from "../../src/receipt/keys.ts";
 import { decodeProofValue, encodeProofValue, MalformedProofError, signatureOf, verifyProof } from "../../src/receipt/proof.ts";
-import { REDACTED } from "../../src/receipt/redact.ts";
+import { REDACTED } from "../../src/daemon/pipeline/redact.ts";
 import { hashReceipt, signReceipt } from "../../src/receipt/seal.ts";
 import type { SignedReceipt, UnsignedReceipt } from "../../src/receipt/types.ts";
 import { checkReceipt } from "../../src/verify/check-receipt.ts";

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { receiptHash } from "../../src/receipt/canonical.ts";
-import { UnsafeFileError } from "../../src/store/files.ts";
+import { UnsafeFileError } from "../../src/os/files.ts";
 import { StoreOpenError, StoreReader } from "../../src/store/reader.ts";
 import type { ReceiptRow } from "../../src/store/schema.ts";
 import { StoreWriter } from "../../src/store/writer.ts";

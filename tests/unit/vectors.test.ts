@@ -1,4 +1,4 @@
-// The shared cross-SDK test vectors (../shared/vectors/): every canonicalization
+// The cross-SDK test vectors (tests/fixtures/vectors/): every canonicalization
 // case, every receipt hash vector, and every signed receipt in every vector file.
 // Files are walked generically so that a receipt or an expected hash the test
 // does not know how to check makes it fail instead of being skipped.
@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { canonicalJson, canonicalReceipt, hashCanonical, payloadHash, receiptHash } from "../../src/receipt/canonical.ts";
 import { generateKeyPair, parsePrivateKey, parsePublicKey } from "../../src/receipt/keys.ts";
 import { MalformedProofError, makeProof, verifyProof } from "../../src/receipt/proof.ts";
-import { redactSecrets } from "../../src/receipt/redact.ts";
+import { redactSecrets } from "../../src/daemon/pipeline/redact.ts";
 import { checkReceipt, type CheckedReceipt } from "../../src/verify/check-receipt.ts";
 import { ChainRules } from "../../src/verify/chain-rules.ts";
 import { VerifyPool } from "../../src/verify/pool.ts";

@@ -1,6 +1,6 @@
 // Turns the configured names or ids of allow_uids, allow_groups and
 // socket_group into numeric ids, naming the key and the fix when one is unknown.
-import { gidOfGroup, uidOfLogin } from "./accounts.ts";
+import { gidOfGroup, uidOfLogin } from "../../os/accounts.ts";
 import type { AccessLists } from "./policy.ts";
 
 /** A user or group as configured: a numeric id or a name. */

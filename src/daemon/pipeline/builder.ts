@@ -2,16 +2,16 @@
 // clock reading into an unsigned v0.5.0 receipt (PROTOCOL §4, §6). Pure apart
 // from random ids; no I/O, no clock, no key.
 import { randomUUID } from "node:crypto";
-import type { Frame } from "../protocol/frame-schema.ts";
-import type { JsonValue } from "../protocol/json.ts";
-import { payloadHash } from "./canonical.ts";
+import type { Frame } from "../../protocol/frame-schema.ts";
+import type { JsonValue } from "../../protocol/json.ts";
+import { payloadHash } from "../../receipt/canonical.ts";
 import { redactSecrets } from "./redact.ts";
 import { riskLevelOf } from "./risk.ts";
 import {
   RECEIPT_CONTEXT, RECEIPT_TYPE, RECEIPT_VERSION,
   type Action, type ChainLink, type CredentialSubject, type Delegation, type Issuer, type OutcomeStatus,
   type PeerCredential, type UnsignedReceipt,
-} from "./types.ts";
+} from "../../receipt/types.ts";
 
 export const ISSUER_TYPE = "AgentReceiptsDaemon";
 export const DEFAULT_ISSUER_ID = "did:agent-receipts-daemon:local";

@@ -2,10 +2,11 @@
 // exactly one batch in flight, so each transaction takes everything that
 // arrived while the previous one committed (group commit). Events stay owned
 // here until committed; a failed commit puts them back and retries.
-import type { ChainEvent } from "../chain/chain-writer.ts";
-import { workerPath } from "../runtime/worker-path.ts";
-import type { Logger } from "./log.ts";
-import type { FromWriter, ToWriter, WriterInit } from "./writer-protocol.ts";
+import type { ChainEvent } from "../pipeline/chain-writer.ts";
+import { workerPath } from "../../runtime/worker-path.ts";
+import { WORKERS } from "../../runtime/workers.ts";
+import type { Logger } from "../log.ts";
+import type { FromWriter, ToWriter, WriterInit } from "./messages.ts";
 
 export const MAX_BATCH_EVENTS = 2048;
 const RETRY_MIN_MS = 50;
@@ -36,7 +37,7 @@ export class WriterClient {
   resumedFrom = 0;
 
   private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
-    this.worker = new Worker(workerPath("daemon/writer-worker.ts"));
+    this.worker = new Worker(workerPath(WORKERS.writer));
   }
 
   /** Starts the writer thread and waits until it has opened the database and resolved the chain. */

@@ -1,5 +1,5 @@
 // Messages between the daemon's receiver (main thread) and its chain writer worker.
-import type { ChainEvent, RejectedEvent } from "../chain/chain-writer.ts";
+import type { ChainEvent, RejectedEvent } from "../pipeline/chain-writer.ts";
 
 export interface WriterInit {
   kind: "init";

@@ -1,7 +1,7 @@
-// Risk level by action type, from the protocol's taxonomy. The JSON is bundled
-// into the binary at build time from the shared protocol data.
-import taxonomy from "../../../shared/vectors/action-types.json" with { type: "json" };
-import type { RiskLevel } from "./types.ts";
+// Risk level by action type, from the taxonomy this product ships
+// (action-types.json beside this file, bundled into the binary).
+import taxonomy from "./action-types.json" with { type: "json" };
+import type { RiskLevel } from "../../receipt/types.ts";
 
 interface Taxonomy {
   domains: Record<string, { actions: Array<{ type: string; risk_level: string }> }>;

@@ -1,9 +1,9 @@
 // Per-connection state: the kernel-attested peer (captured once, at accept),
 // the frame decoder, and which of its events still await commit.
 import { FrameDecoder } from "../protocol/framing.ts";
-import type { AttestedPeer } from "../receipt/builder.ts";
+import type { AttestedPeer } from "./pipeline/builder.ts";
 
-export class Connection {
+export class PeerConnection {
   readonly decoder = new FrameDecoder();
   /** Highest event number submitted from this connection (0: none). */
   lastEventNo = 0;

@@ -2,16 +2,16 @@
 // daemon. Builds, hashes, signs and commits receipts in batches; the in-memory
 // tails advance only when the batch's transaction has committed.
 import type { KeyObject } from "node:crypto";
-import type { Frame } from "../protocol/frame-schema.ts";
+import type { Frame } from "../../protocol/frame-schema.ts";
 import {
   buildDropReceipt, buildEventReceipt, buildTerminator, subAgentChainId,
   type AttestedPeer, type BuildConfig, type ChainPosition,
-} from "../receipt/builder.ts";
-import { hashReceipt, signReceipt } from "../receipt/seal.ts";
-import type { Delegation, UnsignedReceipt } from "../receipt/types.ts";
-import { rowOf } from "../store/row.ts";
-import type { ReceiptRow } from "../store/schema.ts";
-import type { StoreWriter } from "../store/writer.ts";
+} from "./builder.ts";
+import { hashReceipt, signReceipt } from "../../receipt/seal.ts";
+import type { Delegation, UnsignedReceipt } from "../../receipt/types.ts";
+import { rowOf } from "../../store/row.ts";
+import type { ReceiptRow } from "../../store/schema.ts";
+import type { StoreWriter } from "../../store/writer.ts";
 import { continuationId } from "./chain-id.ts";
 
 export interface ChainEvent {

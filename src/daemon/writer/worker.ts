@@ -1,10 +1,10 @@
 // The chain writer thread: sole owner of the signing key, the database
 // connection and the chain tails. Takes batches from the receiver and commits
 // each as one transaction (group commit).
-import { ChainWriter, CommitError } from "../chain/chain-writer.ts";
-import { parsePrivateKey } from "../receipt/keys.ts";
-import { StoreWriter } from "../store/writer.ts";
-import type { FromWriter, ToWriter } from "./writer-protocol.ts";
+import { ChainWriter, CommitError } from "../pipeline/chain-writer.ts";
+import { parsePrivateKey } from "../../receipt/keys.ts";
+import { StoreWriter } from "../../store/writer.ts";
+import type { FromWriter, ToWriter } from "./messages.ts";
 
 declare const self: Worker;
 
