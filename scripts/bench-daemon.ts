@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ChainWriter, type ChainEvent } from "../src/daemon/pipeline/chain-writer.ts";
 import { generateKeyPair, parsePrivateKey } from "../src/receipt/keys.ts";
+import { keySourceOf } from "../src/receipt/key-source.ts";
 import { StoreWriter } from "../src/store/writer.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -111,7 +112,7 @@ function inProcessFloor(events: number, batch = 256): number {
   const dir = mkdtempSync(join(tmpdir(), "ar-bench-floor-"));
   const store = new StoreWriter(join(dir, "floor.db"));
   const writer = new ChainWriter({
-    store, privateKey: parsePrivateKey(generateKeyPair().privateKeyPem), issuerId: "did:agent-receipts-daemon:local",
+    store, signer: keySourceOf(parsePrivateKey(generateKeyPair().privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
     verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: "floor",
   });
   const peer = { credential: { platform: "linux" as const, pid: 1234, uid: 1000, gid: 1000, exe_path: "/usr/bin/node" }, login: "bench" };

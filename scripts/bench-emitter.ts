@@ -23,6 +23,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, Emitter, type EmitEvent } from "../src/emit
 import type { Frame } from "../src/protocol/frame-schema.ts";
 import { buildEventReceipt, DEFAULT_ISSUER_ID, DEFAULT_VERIFICATION_METHOD, type ChainPosition } from "../src/daemon/pipeline/builder.ts";
 import { generateKeyPair, parsePrivateKey } from "../src/receipt/keys.ts";
+import { keySourceOf } from "../src/receipt/key-source.ts";
 import { hashReceipt, signReceipt } from "../src/receipt/seal.ts";
 import { rowOf } from "../src/store/row.ts";
 import { StoreWriter } from "../src/store/writer.ts";
@@ -119,7 +120,7 @@ function inProcessCall(): { call: Call; close(): void } {
     };
     const receipt = buildEventReceipt(frame, TEST_PEER, pos, new Date().toISOString(), config);
     const hashed = hashReceipt(receipt);
-    const json = signReceipt(hashed, privateKey, DEFAULT_VERIFICATION_METHOD);
+    const json = signReceipt(hashed, keySourceOf(privateKey), DEFAULT_VERIFICATION_METHOD);
     store.insertBatch([rowOf(receipt, json, hashed.hash)]);
     pos = { chainId: pos.chainId, sequence: pos.sequence + 1, previousHash: hashed.hash };
   };

@@ -6,7 +6,6 @@ import { dateChainId } from "./pipeline/chain-id.ts";
 import { checkDbFiles } from "../os/files.ts";
 import { VERSION } from "../version.ts";
 import type { DaemonConfig } from "./config.ts";
-import { establishIdentity } from "./identity.ts";
 import type { Logger } from "./log.ts";
 import { createPeerCredReader } from "./peercred/index.ts";
 import { Receiver } from "./receiver.ts";
@@ -38,14 +37,14 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   // Refuse (another daemon, a non-socket file) before creating anything, such as a key.
   const protectedDirs = safeRoots(process.env, platform).filter(existsSync).map((p) => realpathSync(p));
   await prepareSocketPath(socket.path, protectedDirs);
-  const key = establishIdentity(config.key, config.public_key, config.db, log);
   const peers = await createPeerCredReader();
 
   let receiver: Receiver | null = null;
   const writer = await WriterClient.start(
     {
       dbPath: config.db,
-      privateKeyPem: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      keyPath: config.key,
+      publicKeyPath: config.public_key,
       issuerId: config.issuer_id,
       verificationMethod: config.verification_method,
       chainIdBase: config.chain_id ?? dateChainId(now),
@@ -56,7 +55,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   receiver = new Receiver(writer, peers, access, log);
   log.info("started", {
     version: VERSION, pid: process.pid, socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
-    fingerprint: key.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
+    fingerprint: writer.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
     config: config.config_file, issuer_id: config.issuer_id,
   });
   receiver.listen(socket.path);

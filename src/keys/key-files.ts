@@ -3,7 +3,8 @@
 // and is never overwritten; the public key is published beside it.
 import type { KeyObject } from "node:crypto";
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
-import { fingerprint, generateKeyPair, parsePrivateKey, parsePublicKey, publicKeyOf, publicKeyPem, KeyFormatError } from "../receipt/keys.ts";
+import { keySourceOf, type KeySource } from "../receipt/key-source.ts";
+import { fingerprint, generateKeyPair, parsePrivateKey, parsePublicKey, publicKeyPem, KeyFormatError } from "../receipt/keys.ts";
 import { checkRegularOrAbsent, ensureParentDir, UnsafeFileError } from "../os/files.ts";
 
 export const KEY_FILE_MAX_BYTES = 16 * 1024;
@@ -11,12 +12,6 @@ export const KEY_FILE_MAX_BYTES = 16 * 1024;
 /** A key file problem; the message names the path and the fix. */
 export class KeyFileError extends Error {}
 
-export interface SigningKey {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicKeyPem: string;
-  fingerprint: string;
-}
 
 function readNoFollow(path: string, what: string): { text: string; mode: number } {
   let fd: number;
@@ -46,7 +41,7 @@ function readNoFollow(path: string, what: string): { text: string; mode: number 
 }
 
 /** Loads the signing key under the rules of PROTOCOL §9. */
-export function loadSigningKey(path: string): SigningKey {
+export function loadSigningKey(path: string): KeySource {
   const { text, mode } = readNoFollow(path, "signing key");
   if ((mode & 0o077) !== 0) {
     throw new KeyFileError(`signing key ${path} has mode ${mode.toString(8).padStart(4, "0")}; it must not be readable by group or others. Fix: chmod 600 ${path}`);
@@ -57,8 +52,7 @@ export function loadSigningKey(path: string): SigningKey {
   } catch (err) {
     throw new KeyFileError(`signing key ${path}: ${(err as Error).message}`);
   }
-  const publicKey = publicKeyOf(privateKey);
-  return { privateKey, publicKey, publicKeyPem: publicKeyPem(publicKey), fingerprint: fingerprint(publicKey) };
+  return keySourceOf(privateKey);
 }
 
 /** Loads a public key (SPKI PEM) for verification. */
@@ -100,7 +94,7 @@ function createExclusive(path: string, content: string, mode: number, what: stri
 }
 
 /** `keys init`: a new key pair, private 0600 and public 0644; never overwrites. */
-export function createKeyPair(keyPath: string, publicPath: string): SigningKey {
+export function createKeyPair(keyPath: string, publicPath: string): KeySource {
   for (const [p, what] of [[keyPath, "signing key"], [publicPath, "public key"]] as const) {
     try {
       if (checkRegularOrAbsent(p, what)) throw new KeyFileError(`${what} ${p} already exists; refusing to overwrite it`);
@@ -119,7 +113,7 @@ export function createKeyPair(keyPath: string, publicPath: string): SigningKey {
  * Publishes the public key at `publicPath` (0644): writes it when absent, accepts
  * it when it holds the same key, refuses a symlink, a non-regular file or a different key.
  */
-export function publishPublicKey(key: SigningKey, publicPath: string): "written" | "unchanged" {
+export function publishPublicKey(key: KeySource, publicPath: string): "written" | "unchanged" {
   let exists: boolean;
   try {
     exists = checkRegularOrAbsent(publicPath, "public key");

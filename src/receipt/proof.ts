@@ -1,7 +1,8 @@
 // proofValue encoding with the strict checks of PROTOCOL §5.
 import type { KeyObject } from "node:crypto";
-import { signBytes, verifyBytes } from "./keys.ts";
+import { verifyBytes } from "./keys.ts";
 import { PROOF_TYPE, type Proof } from "./types.ts";
+import type { KeySource } from "./key-source.ts";
 
 export class MalformedProofError extends Error {}
 
@@ -41,13 +42,13 @@ export interface ProofOptions {
   verificationMethod: string;
 }
 
-export function makeProof(privateKey: KeyObject, canonical: string, options: ProofOptions): Proof {
+export function makeProof(signer: KeySource, canonical: string, options: ProofOptions): Proof {
   return {
     type: PROOF_TYPE,
     created: options.created,
     verificationMethod: options.verificationMethod,
     proofPurpose: "assertionMethod",
-    proofValue: encodeProofValue(signBytes(privateKey, canonical)),
+    proofValue: encodeProofValue(signer.sign(canonical)),
   };
 }
 

@@ -1,8 +1,8 @@
 // Fixes a receipt's place in the chain (canonical bytes + hash) and signs it.
 // Hashing and signing are separate steps: the chain needs only the hash, so
 // signatures can be made later or elsewhere (PROTOCOL §5).
-import type { KeyObject } from "node:crypto";
 import { canonicalJson, hashCanonical } from "./canonical.ts";
+import type { KeySource } from "./key-source.ts";
 import { makeProof } from "./proof.ts";
 import type { Proof, UnsignedReceipt } from "./types.ts";
 
@@ -25,7 +25,7 @@ export function signedJson(canonical: string, proof: Proof): string {
   return `${canonical.slice(0, -1)},"proof":${JSON.stringify(proof)}}`;
 }
 
-export function signReceipt(hashed: HashedReceipt, privateKey: KeyObject, verificationMethod: string): string {
-  const proof = makeProof(privateKey, hashed.canonical, { created: hashed.receipt.issuanceDate, verificationMethod });
+export function signReceipt(hashed: HashedReceipt, signer: KeySource, verificationMethod: string): string {
+  const proof = makeProof(signer, hashed.canonical, { created: hashed.receipt.issuanceDate, verificationMethod });
   return signedJson(hashed.canonical, proof);
 }

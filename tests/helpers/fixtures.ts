@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChainWriter, type ChainEvent } from "../../src/daemon/pipeline/chain-writer.ts";
 import { generateKeyPair, parsePrivateKey } from "../../src/receipt/keys.ts";
+import { keySourceOf } from "../../src/receipt/key-source.ts";
 import type { Frame } from "../../src/protocol/frame-schema.ts";
 import type { AttestedPeer } from "../../src/daemon/pipeline/builder.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
@@ -60,7 +61,7 @@ export function makeChainDb(
 ): string {
   const store = new StoreWriter(dbPath);
   const writer = new ChainWriter({
-    store, privateKey: parsePrivateKey(privateKeyPem), issuerId: "did:agent-receipts-daemon:local",
+    store, signer: keySourceOf(parsePrivateKey(privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
     verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: options.chainId ?? "test-chain",
   });
   const batch = options.batch ?? 500;

@@ -4,13 +4,14 @@
 import { readFileSync } from "node:fs";
 import { ChainWriter } from "../../src/daemon/pipeline/chain-writer.ts";
 import { parsePrivateKey } from "../../src/receipt/keys.ts";
+import { keySourceOf } from "../../src/receipt/key-source.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { frame, TEST_PEER } from "./fixtures.ts";
 
 const [db, keyPath, chainId, batch, pauseMs] = process.argv.slice(2);
 const store = new StoreWriter(db!);
 const writer = new ChainWriter({
-  store, privateKey: parsePrivateKey(readFileSync(keyPath!, "utf8")),
+  store, signer: keySourceOf(parsePrivateKey(readFileSync(keyPath!, "utf8"))),
   issuerId: "did:agent-receipts-daemon:local", verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: chainId!,
 });
 let stop = false;

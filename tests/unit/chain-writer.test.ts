@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ChainWriter, CommitError } from "../../src/daemon/pipeline/chain-writer.ts";
 import { continuationId, dateChainId } from "../../src/daemon/pipeline/chain-id.ts";
 import { parsePrivateKey } from "../../src/receipt/keys.ts";
+import { keySourceOf } from "../../src/receipt/key-source.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { frame, TEST_PEER, tempDir, writeKeyFiles } from "../helpers/fixtures.ts";
 import { receiptHash } from "../../src/receipt/canonical.ts";
@@ -24,7 +25,7 @@ function setup(chainIdBase = "c") {
   const dbPath = join(dir, "r.db");
   const store = new StoreWriter(dbPath);
   const make = () =>
-    new ChainWriter({ store, privateKey: parsePrivateKey(keys.privateKeyPem), issuerId: "did:test:issuer", verificationMethod: "did:test:issuer#k1", chainIdBase });
+    new ChainWriter({ store, signer: keySourceOf(parsePrivateKey(keys.privateKeyPem)), issuerId: "did:test:issuer", verificationMethod: "did:test:issuer#k1", chainIdBase });
   return { dbPath, store, writer: make(), make };
 }
 

@@ -17,6 +17,7 @@ import {
 import { decodeProofValue, encodeProofValue, MalformedProofError, signatureOf, verifyProof } from "../../src/receipt/proof.ts";
 import { REDACTED } from "../../src/daemon/pipeline/redact.ts";
 import { hashReceipt, signReceipt } from "../../src/receipt/seal.ts";
+import { keySourceOf } from "../../src/receipt/key-source.ts";
 import type { SignedReceipt, UnsignedReceipt } from "../../src/receipt/types.ts";
 import { checkReceipt } from "../../src/verify/check-receipt.ts";
 import type { Frame } from "../../src/protocol/frame-schema.ts";
@@ -229,7 +230,7 @@ describe("signed receipts interoperate with @noble/ed25519", () => {
     expect(Buffer.from(ed.getPublicKey(seed)).equals(Buffer.from(pubRaw))).toBe(true);
     for (const extra of [{}, { error: "boom", input: { q: "日本語 🎉" }, agent_id: "sub-1", usage: { tokens: 12 } }] as Array<Partial<Frame>>) {
       const hashed = hashReceipt(event(extra));
-      const signed = JSON.parse(signReceipt(hashed, priv, `${CONFIG.issuerId}#k1`)) as SignedReceipt;
+      const signed = JSON.parse(signReceipt(hashed, keySourceOf(priv), `${CONFIG.issuerId}#k1`)) as SignedReceipt;
       const msg = new TextEncoder().encode(canonicalReceipt(signed));
       const sigBytes = decodeProofValue(signed.proof.proofValue);
       expect(await ed.verifyAsync(sigBytes, msg, pubRaw)).toBe(true);
@@ -268,7 +269,7 @@ describe("buildEventReceipt: PROTOCOL §4 mapping", () => {
     const r = event();
     expect(r.issuanceDate).toBe(NOW);
     expect(r.credentialSubject.action.timestamp).toBe(NOW);
-    const signed = JSON.parse(signReceipt(hashReceipt(r), parsePrivateKey(pair.privateKeyPem), "did:x#k1")) as SignedReceipt;
+    const signed = JSON.parse(signReceipt(hashReceipt(r), keySourceOf(parsePrivateKey(pair.privateKeyPem)), "did:x#k1")) as SignedReceipt;
     expect(signed.proof.created).toBe(NOW);
     expect(signed.issuanceDate).toBe(signed.credentialSubject.action.timestamp);
     expect(signed.proof).toMatchObject({ type: "Ed25519Signature2020", verificationMethod: "did:x#k1", proofPurpose: "assertionMethod" });

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { canonicalJson, canonicalReceipt, hashCanonical, payloadHash, receiptHash } from "../../src/receipt/canonical.ts";
 import { generateKeyPair, parsePrivateKey, parsePublicKey } from "../../src/receipt/keys.ts";
+import { keySourceOf } from "../../src/receipt/key-source.ts";
 import { MalformedProofError, makeProof, verifyProof } from "../../src/receipt/proof.ts";
 import { redactSecrets } from "../../src/daemon/pipeline/redact.ts";
 import { checkReceipt, type CheckedReceipt } from "../../src/verify/check-receipt.ts";
@@ -395,7 +396,7 @@ for (const name of SIGNED_FILES) {
         const sig = sign(null, bytes, createPrivateKey(keys.privateKey as string));
         expect(`u${sig.toString("base64url")}`).toBe(expectedValue);
         // And through the project's own signer.
-        const proof = makeProof(parsePrivateKey(keys.privateKey as string), canonicalJson(unsigned), {
+        const proof = makeProof(keySourceOf(parsePrivateKey(keys.privateKey as string)), canonicalJson(unsigned), {
           created: (signed.proof as JsonObject).created as string,
           verificationMethod: signing.verificationMethod as string,
         });

@@ -2,13 +2,12 @@
 // LOCAL_PEEREPID (pid) and proc_pidpath. Compiled into the darwin binaries;
 // layouts and constants are unit-tested in layout.ts.
 import { dlopen, FFIType, read, ptr } from "bun:ffi";
-import { LoginCache } from "./login.ts";
+import { loginOfUid } from "../../os/accounts.ts";
 import { DARWIN, decodeXucred, type Xucred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
 
 const libSystem = dlopen("/usr/lib/libSystem.B.dylib", {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   __error: { args: [], returns: FFIType.ptr },
 });
 const libproc = dlopen("/usr/lib/libproc.dylib", {
@@ -20,7 +19,6 @@ function errno(): number {
 }
 
 export class DarwinPeerCredReader implements PeerCredReader {
-  private readonly logins = new LoginCache((...args) => libSystem.symbols.getpwuid_r(...args));
 
   private xucred(fd: number): Xucred {
     const xucred = new Uint8Array(DARWIN.XUCRED_SIZE);
@@ -56,7 +54,7 @@ export class DarwinPeerCredReader implements PeerCredReader {
   }
 
   loginOf(uid: number): string | undefined {
-    return this.logins.loginOf(uid);
+    return loginOfUid(uid);
   }
 
   notes(): string[] {

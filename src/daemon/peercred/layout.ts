@@ -54,8 +54,3 @@ export function decodeXucred(buf: Uint8Array): Xucred {
   for (let i = 0; i < n; i++) groups.push(view.getUint32(DARWIN.XUCRED_GROUPS_OFFSET + 4 * i, true));
   return { version: view.getUint32(0, true), uid: view.getUint32(DARWIN.XUCRED_UID_OFFSET, true), groups };
 }
-
-/** `pw_name` is the first member of struct passwd on Linux and macOS. */
-export const PASSWD_NAME_OFFSET = 0;
-/** Generous room for struct passwd (Linux 48 bytes, macOS 72 bytes). */
-export const PASSWD_STRUCT_BYTES = 128;

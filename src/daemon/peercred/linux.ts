@@ -2,7 +2,7 @@
 // SO_PEERPIDFD so the executable path read from /proc is provably the sender's
 // (a recycled pid would fail the pidfd liveness check).
 import { dlopen, FFIType, read, ptr } from "bun:ffi";
-import { LoginCache } from "./login.ts";
+import { loginOfUid } from "../../os/accounts.ts";
 import { readlinkSync } from "node:fs";
 import { LINUX, decodeUcred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
@@ -11,7 +11,6 @@ const libc = dlopen("libc.so.6", {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   syscall: { args: [FFIType.i64, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
-  getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 });
 
@@ -22,7 +21,6 @@ function errno(): number {
 export class LinuxPeerCredReader implements PeerCredReader {
   private pidfdSupported = true;
   private readonly pending: string[] = [];
-  private readonly logins = new LoginCache((...args) => libc.symbols.getpwuid_r(...args));
   private readonly ucred = new Uint8Array(LINUX.UCRED_SIZE);
   private readonly intBuf = new Int32Array(1);
   private readonly lenBuf = new Uint32Array(1);
@@ -81,7 +79,7 @@ export class LinuxPeerCredReader implements PeerCredReader {
   }
 
   loginOf(uid: number): string | undefined {
-    return this.logins.loginOf(uid);
+    return loginOfUid(uid);
   }
 
   notes(): string[] {

@@ -1,8 +1,8 @@
 // The single owner of (sequence, previous hash) for every chain of this
 // daemon. Builds, hashes, signs and commits receipts in batches; the in-memory
 // tails advance only when the batch's transaction has committed.
-import type { KeyObject } from "node:crypto";
 import type { Frame } from "../../protocol/frame-schema.ts";
+import type { KeySource } from "../../receipt/key-source.ts";
 import {
   buildDropReceipt, buildEventReceipt, buildTerminator, subAgentChainId,
   type AttestedPeer, type BuildConfig, type ChainPosition,
@@ -23,7 +23,7 @@ export interface ChainEvent {
 
 export interface ChainWriterOptions {
   store: StoreWriter;
-  privateKey: KeyObject;
+  signer: KeySource;
   issuerId: string;
   verificationMethod: string;
   /** Configured root chain id or the UTC date at start. */
@@ -105,7 +105,7 @@ export class ChainWriter {
 
   private seal(receipt: UnsignedReceipt, staged: Map<string, Tail | null>, rows: ReceiptRow[]): void {
     const hashed = hashReceipt(receipt);
-    const json = signReceipt(hashed, this.opts.privateKey, this.opts.verificationMethod);
+    const json = signReceipt(hashed, this.opts.signer, this.opts.verificationMethod);
     rows.push(rowOf(receipt, json, hashed.hash));
     const chain = receipt.credentialSubject.chain;
     staged.set(chain.chain_id, { sequence: chain.sequence, hash: hashed.hash, receiptId: receipt.id });

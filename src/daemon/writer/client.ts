@@ -35,6 +35,7 @@ export class WriterClient {
   readonly stats: WriterStats = { receipts: 0, events: 0, rejected: 0, commits: 0, commitFailures: 0 };
   rootChainId = "";
   resumedFrom = 0;
+  fingerprint = "";
 
   private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
     this.worker = new Worker(workerPath(WORKERS.writer));
@@ -54,6 +55,9 @@ export class WriterClient {
     }
     client.rootChainId = first.rootChainId;
     client.resumedFrom = first.resumedFrom;
+    client.fingerprint = first.fingerprint;
+    if (first.keyCreated) log.info("key_created", { key: init.keyPath, public_key: init.publicKeyPath, fingerprint: first.fingerprint });
+    if (first.publicKeyPublished) log.info("public_key_published", { public_key: init.publicKeyPath, fingerprint: first.fingerprint });
     client.worker.onmessage = (e: MessageEvent<FromWriter>) => client.handle(e.data);
     client.worker.onerror = (e) => log.error("writer_thread_error", { error: e.message });
     return client;

@@ -4,7 +4,8 @@ import type { ChainEvent, RejectedEvent } from "../pipeline/chain-writer.ts";
 export interface WriterInit {
   kind: "init";
   dbPath: string;
-  privateKeyPem: string;
+  keyPath: string;
+  publicKeyPath: string;
   issuerId: string;
   verificationMethod: string;
   chainIdBase: string;
@@ -13,7 +14,7 @@ export interface WriterInit {
 export type ToWriter = WriterInit | { kind: "batch"; events: ChainEvent[] } | { kind: "shutdown" };
 
 export type FromWriter =
-  | { kind: "ready"; rootChainId: string; resumedFrom: number }
+  | { kind: "ready"; rootChainId: string; resumedFrom: number; fingerprint: string; keyCreated: boolean; publicKeyPublished: boolean }
   | { kind: "init_failed"; message: string }
   | { kind: "committed"; throughNo: number; events: number; receipts: number; rejected: RejectedEvent[]; commitMs: number }
   | { kind: "commit_failed"; message: string }

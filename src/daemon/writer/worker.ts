@@ -2,7 +2,7 @@
 // connection and the chain tails. Takes batches from the receiver and commits
 // each as one transaction (group commit).
 import { ChainWriter, CommitError } from "../pipeline/chain-writer.ts";
-import { parsePrivateKey } from "../../receipt/keys.ts";
+import { establishIdentity } from "../identity.ts";
 import { StoreWriter } from "../../store/writer.ts";
 import type { FromWriter, ToWriter } from "./messages.ts";
 
@@ -20,15 +20,20 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
   switch (msg.kind) {
     case "init":
       try {
+        // The signing key is loaded here, by its only user, and never leaves this thread.
+        const identity = establishIdentity(msg.keyPath, msg.publicKeyPath, msg.dbPath);
         store = new StoreWriter(msg.dbPath);
         writer = new ChainWriter({
           store,
-          privateKey: parsePrivateKey(msg.privateKeyPem),
+          signer: identity.key,
           issuerId: msg.issuerId,
           verificationMethod: msg.verificationMethod,
           chainIdBase: msg.chainIdBase,
         });
-        reply({ kind: "ready", rootChainId: writer.rootChainId, resumedFrom: writer.resumedFrom });
+        reply({
+          kind: "ready", rootChainId: writer.rootChainId, resumedFrom: writer.resumedFrom,
+          fingerprint: identity.key.fingerprint, keyCreated: identity.created, publicKeyPublished: identity.published,
+        });
       } catch (err) {
         reply({ kind: "init_failed", message: (err as Error).message });
       }
