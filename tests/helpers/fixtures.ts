@@ -14,7 +14,8 @@ export const ROOT = join(import.meta.dir, "..", "..");
 export const VECTORS = join(ROOT, "tests", "fixtures", "vectors");
 /** The reference shelf beside a development checkout; absent in a plain clone. */
 export const SHARED_VECTORS = join(ROOT, "..", "shared", "vectors");
-export const BINARY = join(ROOT, "dist", "agent-receipts");
+/** The compiled binary under test; AR_TEST_BINARY lets a developer test a build kept elsewhere. */
+export const BINARY = process.env.AR_TEST_BINARY ?? join(ROOT, "dist", "agent-receipts");
 
 export function tempDir(prefix = "ar-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
