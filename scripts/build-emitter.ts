@@ -1,15 +1,24 @@
-// Builds the Node.js emitter package export `agent-receipts/emitter`:
-// dist/emitter/index.js (one ESM file for Node.js 20+ and Bun, node: built-ins
-// only) and its type declarations (tsc, tsconfig.emitter.json).
+// Builds the npm package `agent-receipts-emitter` (packages/emitter) from
+// src/emitter: packages/emitter/dist/index.js (one ESM file for Node.js 20+
+// and Bun, node: built-ins only) and its type declarations (tsc,
+// tsconfig.emitter.json). `npm pack ./packages/emitter` then makes the tarball.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
-const OUT = join(ROOT, "dist", "emitter");
+const EMITTER_PACKAGE = join(ROOT, "packages", "emitter");
+const OUT = join(EMITTER_PACKAGE, "dist");
 const TYPES = join(OUT, "types");
 
+function versionOf(dir: string): string {
+  return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
+}
+
 export async function buildEmitter(): Promise<void> {
+  // The emitter is released with the binary: one version for both, kept by hand in both package.json files.
+  const [root, emitter] = [versionOf(ROOT), versionOf(EMITTER_PACKAGE)];
+  if (root !== emitter) throw new Error(`packages/emitter/package.json has version ${emitter}, package.json ${root}: set both to the same version`);
   rmSync(OUT, { recursive: true, force: true });
   const result = await Bun.build({
     entrypoints: [join(ROOT, "src/emitter/index.ts")],

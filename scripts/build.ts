@@ -1,6 +1,7 @@
 // Builds the single executable `dist/agent-receipts` for this machine and the
-// Node.js emitter package (`dist/emitter`); with --all also the release for
-// linux/darwin x64/arm64 (see scripts/release/ and `--help`).
+// npm package agent-receipts-emitter (into `packages/emitter/dist`); with
+// --all also the release for linux/darwin x64/arm64 (see scripts/release/ and
+// `--help`).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseBuildArgs, USAGE } from "./release/args.ts";

@@ -19,13 +19,13 @@ export interface BuildOptions {
 
 export const USAGE = `usage: bun scripts/build.ts [--all [--target <os-arch>[,...]]... [--out <dir>] [--release-url <base>] [--release-only]]
 
-  (no flags)            build dist/agent-receipts for this machine and the emitter package dist/emitter
+  (no flags)            build dist/agent-receipts for this machine and the emitter package packages/emitter/dist
   --all                 also build the release: one .tar.gz per target, SHA256SUMS and the Homebrew formula
   --target <os-arch>    only these targets (repeatable or comma-separated): ${RELEASE_TARGETS.join(", ")}
   --out <dir>           release directory (default dist/release)
   --release-url <base>  download URL base written into the formula
                         (default https://github.com/agent-receipts/agent-receipts/releases/download/v<version>)
-  --release-only        build only the release, not dist/agent-receipts and dist/emitter
+  --release-only        build only the release, not dist/agent-receipts and packages/emitter/dist
 `;
 
 export function parseBuildArgs(argv: readonly string[], defaultOutDir: string): BuildOptions {

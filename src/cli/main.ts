@@ -1,99 +1,121 @@
-// The single entry point: dispatches subcommands with citty, and owns how
-// errors and usage reach the user (usage errors exit 2, never a stack trace).
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+// The single entry point: finds the command, parses its flags strictly, and
+// owns how errors and usage reach the user (usage errors exit 2 in one line,
+// user-facing errors print their message and code, never a stack trace).
+import type { ArgsDef, CommandContext, CommandDef } from "citty";
+import { EXIT_USAGE, UserFacingError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { EXIT_USAGE, UserError } from "./errors.ts";
-import { rootCommand } from "./root.ts";
+import { colorEnabled, paint } from "./color.ts";
+import type { CliCommand } from "./command.ts";
+import { parseCommandArgs } from "./parse.ts";
+import { COMMANDS, ROOT_DESCRIPTION } from "./root.ts";
+import { didYouMean } from "./suggest.ts";
+import { renderUsage, type UsageEntry } from "./usage.ts";
 
-type AnyCommand = CommandDef<ArgsDef>;
+const PROGRAM = "agent-receipts";
 
 async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>) | undefined): Promise<T | undefined> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
-/** Follows subcommand names in argv; returns the command chain and the remaining args. */
-async function locate(argv: string[]): Promise<{ chain: AnyCommand[]; rest: string[] }> {
-  const chain: AnyCommand[] = [rootCommand as AnyCommand];
-  let rest = argv;
+function firstSentence(text: string | undefined): string {
+  const t = text ?? "";
+  const end = t.search(/\.(\s|$)/);
+  return end < 0 ? t : t.slice(0, end);
+}
+
+interface Located {
+  path: string[];
+  command: CliCommand | undefined;
+  rest: string[];
+}
+
+/** Follows subcommand names in argv. */
+async function locate(argv: string[]): Promise<Located> {
+  const path = [PROGRAM];
+  const name = argv[0];
+  if (name === undefined || name.startsWith("-")) return { path, command: undefined, rest: argv };
+  const entry = COMMANDS[name];
+  if (entry === undefined) throw new UsageError(`unknown command "${name}".${didYouMean(name, Object.keys(COMMANDS))} Run "${PROGRAM} --help" for the list.`);
+  let command = await entry.load();
+  let rest = argv.slice(1);
+  path.push(name);
   for (;;) {
-    const subs = await resolve(chain[chain.length - 1]!.subCommands);
-    const name = rest[0];
-    if (!subs || name === undefined || name.startsWith("-")) return { chain, rest };
-    const sub = subs[name];
+    const subs = await resolve(command.subCommands);
+    const next = rest[0];
+    if (subs === undefined || next === undefined || next.startsWith("-")) return { path, command, rest };
+    const sub = subs[next];
     if (sub === undefined) {
-      throw new UserError(`unknown command "${name}". Run "agent-receipts ${chain.length > 1 ? "<command> " : ""}--help" for the list.`);
+      throw new UsageError(`unknown command "${next}" for ${path.join(" ")}.${didYouMean(next, Object.keys(subs))} Run "${path.join(" ")} --help" for the list.`);
     }
-    chain.push((await resolve(sub)) as AnyCommand);
+    command = (await resolve(sub)) as CliCommand;
     rest = rest.slice(1);
+    path.push(next);
   }
 }
 
-/** Flags citty would silently ignore are errors here. */
-async function rejectUnknownFlags(cmd: AnyCommand, rest: string[]): Promise<void> {
-  const args = (await resolve(cmd.args)) ?? {};
-  const known = new Set<string>(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    known.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    if ("alias" in def) for (const alias of [def.alias ?? []].flat()) known.add(alias);
-    if (def.type === "boolean") known.add(`no-${name}`);
+async function usageEntry({ path, command }: Located): Promise<UsageEntry> {
+  if (command === undefined) {
+    return {
+      path: PROGRAM, description: ROOT_DESCRIPTION, args: {},
+      commands: Object.entries(COMMANDS).map(([name, e]) => ({ name, summary: e.summary })),
+    };
   }
-  for (const arg of rest) {
-    if (arg === "--") break;
-    if (!arg.startsWith("-") || arg === "-") continue;
-    const name = arg.replace(/^--?/, "").split("=")[0]!;
-    if (!known.has(name)) throw new UserError(`unknown option "${arg}". Run with --help to see the options.`);
-  }
+  const meta = await resolve(command.meta);
+  const subs = await resolve(command.subCommands);
+  const commands = subs === undefined ? undefined : await Promise.all(Object.entries(subs).map(async ([name, s]) => {
+    const sub = (await resolve(s)) as CommandDef<ArgsDef>;
+    return { name, summary: firstSentence((await resolve(sub.meta))?.description) };
+  }));
+  return { path: path.join(" "), description: meta?.description ?? "", args: (await resolve(command.args)) ?? {}, commands, footer: command.footer };
 }
 
-async function usageOf(chain: AnyCommand[]): Promise<string> {
-  return renderUsage(chain[chain.length - 1]!, chain.length > 1 ? chain[chain.length - 2] : undefined);
+/** Flags before "--" only: what follows belongs to the command. */
+function optionWords(argv: string[]): string[] {
+  const end = argv.indexOf("--");
+  return end < 0 ? argv : argv.slice(0, end);
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let chain: AnyCommand[] = [rootCommand as AnyCommand];
+  const words = optionWords(argv);
+  const noColorFlag = words.includes("--no-color");
+  const err = paint(colorEnabled({ isTTY: process.stderr.isTTY === true, env: process.env, noColorFlag }));
+  const fail = (message: string, code: number) => {
+    process.stderr.write(`${err.bold(`${PROGRAM}:`)} ${message}\n`);
+    process.exitCode = code;
+  };
   try {
-    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    if (words.includes("--version") || (argv.length === 1 && argv[0] === "-v")) {
       process.stdout.write(`${VERSION}\n`);
       return;
     }
     const located = await locate(argv);
-    chain = located.chain;
-    if (located.rest.includes("--help") || located.rest.includes("-h")) {
-      process.stdout.write(`${await usageOf(chain)}\n`);
+    const help = optionWords(located.rest).some((w) => w === "--help" || w === "-h");
+    if (help || located.command?.run === undefined) {
+      const out = help ? process.stdout : process.stderr;
+      const width = out.isTTY ? Math.max(40, out.columns ?? 80) : 80;
+      const colors = paint(colorEnabled({ isTTY: out.isTTY === true, env: process.env, noColorFlag }));
+      out.write(renderUsage(await usageEntry(located), width, colors));
+      if (!help) fail(located.command === undefined ? "no command given" : `"${located.path.join(" ")}" needs a command`, EXIT_USAGE);
       return;
     }
-    const cmd = chain[chain.length - 1]!;
-    if (cmd.run === undefined) {
-      process.stderr.write(`${await usageOf(chain)}\n`);
-      process.stderr.write(chain.length === 1 ? "agent-receipts: no command given\n" : "agent-receipts: no subcommand given\n");
-      process.exitCode = EXIT_USAGE;
-      return;
-    }
-    await rejectUnknownFlags(cmd, located.rest);
-    await runCommand(cmd, { rawArgs: located.rest });
-  } catch (err) {
-    // An agent hook must never block the agent's tool call (Claude Code treats exit 2 as "block"):
-    // even a usage error, such as a mistyped flag in its settings, is only a warning unless --strict.
-    if (argv[0] === "hook" && !argv.includes("--strict") && (err instanceof UserError || (err instanceof Error && err.name === "CLIError"))) {
-      process.stderr.write(`agent-receipts: warning: ${err.message}\n`);
-      process.exitCode = 0;
-      return;
-    }
-    if (err instanceof UserError) {
-      if (err.exitCode === EXIT_USAGE && /unknown (command|option)/.test(err.message)) {
-        process.stderr.write(`${await usageOf(chain)}\n`);
+    const command = located.command;
+    const defs = (await resolve(command.args)) ?? {};
+    let parsed;
+    try {
+      parsed = parseCommandArgs(defs, located.rest, command.acceptsRest === true);
+    } catch (e) {
+      if (e instanceof UsageError && command.onUsageError !== undefined) {
+        process.exitCode = await command.onUsageError(e, located.rest);
+        return;
       }
-      process.stderr.write(`agent-receipts: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-      return;
+      throw e;
     }
-    if (err instanceof Error && err.name === "CLIError") {
-      process.stderr.write(`${await usageOf(chain)}\nagent-receipts: ${err.message}\n`);
-      process.exitCode = EXIT_USAGE;
-      return;
+    const context = { rawArgs: located.rest, args: { _: parsed.rest, ...parsed.values }, cmd: command } as unknown as CommandContext<ArgsDef>;
+    await command.run!(context);
+  } catch (e) {
+    if (e instanceof UserFacingError) {
+      return fail(e.message, e.exitCode);
     }
-    process.stderr.write(`agent-receipts: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = EXIT_USAGE;
+    fail(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, EXIT_USAGE);
   }
 }

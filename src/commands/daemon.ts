@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
+import { cliCommand } from "../cli/command.ts";
 import { UserError } from "../cli/errors.ts";
-import { checkValue, ConfigError, resolveConfig, splitList, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
+import { checkValue, resolveConfig, splitList, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { createLogger } from "../daemon/log.ts";
 import { VERSION } from "../version.ts";
@@ -32,7 +33,7 @@ function startFailure(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-export const daemonCommand = defineCommand({
+export const daemonCommand = cliCommand(defineCommand({
   meta: {
     name: "daemon",
     description:
@@ -55,13 +56,8 @@ export const daemonCommand = defineCommand({
     "log-format": { type: "string", description: "Log lines on stderr: text or json (default: text)", valueHint: "text|json" },
     "print-config": { type: "boolean", description: "Print the effective configuration and exit" },
     "protocol-version": { type: "boolean", description: "Print the supported frame versions as JSON and exit" },
-    version: { type: "boolean", description: "Print the version and exit" },
   },
   async run({ args }) {
-    if (args.version) {
-      process.stdout.write(`${VERSION}\n`);
-      return;
-    }
     if (args["protocol-version"]) {
       process.stdout.write(`${JSON.stringify(PROTOCOL_VERSION)}\n`);
       return;
@@ -80,16 +76,10 @@ export const daemonCommand = defineCommand({
       if (args["log-format"] !== "text" && args["log-format"] !== "json") throw new UserError(`--log-format must be "text" or "json", not "${args["log-format"]}"`);
       flags.log_format = args["log-format"];
     }
-    let config: DaemonConfig;
-    try {
-      if (args["allow-uids"] !== undefined) Object.assign(flags, checkValue("allow_uids", splitList(args["allow-uids"]), "--allow-uids"));
-      if (args["allow-groups"] !== undefined) Object.assign(flags, checkValue("allow_groups", splitList(args["allow-groups"]), "--allow-groups"));
-      if (args["socket-group"] !== undefined) Object.assign(flags, checkValue("socket_group", args["socket-group"], "--socket-group"));
-      config = resolveConfig(flags, args.config);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UserError(err.message);
-      throw err;
-    }
+    if (args["allow-uids"] !== undefined) Object.assign(flags, checkValue("allow_uids", splitList(args["allow-uids"]), "--allow-uids"));
+    if (args["allow-groups"] !== undefined) Object.assign(flags, checkValue("allow_groups", splitList(args["allow-groups"]), "--allow-groups"));
+    if (args["socket-group"] !== undefined) Object.assign(flags, checkValue("socket_group", args["socket-group"], "--socket-group"));
+    const config = resolveConfig(flags, args.config);
     if (args["print-config"]) {
       process.stdout.write(printConfig(config));
       return;
@@ -104,4 +94,4 @@ export const daemonCommand = defineCommand({
     // Worker threads and timers must not keep a stopped daemon alive.
     process.exit(process.exitCode);
   },
-});
+}));

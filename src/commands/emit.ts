@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { cliCommand } from "../cli/command.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
 import { delivered, Delivery, undeliveredMessage } from "../emit-cli/delivery.ts";
@@ -12,7 +13,7 @@ function usageOf(err: unknown): unknown {
   return err instanceof EmitValidationError ? new UserError(`${flagOf(err.field)} ${err.rule}`, EXIT_USAGE) : err;
 }
 
-export const emitCommand = defineCommand({
+export const emitCommand = cliCommand(defineCommand({
   meta: {
     name: "emit",
     description:
@@ -66,4 +67,4 @@ export const emitCommand = defineCommand({
     if (!args["best-effort"]) throw new UserError(message, EXIT_FAILURE);
     process.stderr.write(`agent-receipts: warning: ${message}\n`);
   },
-});
+}));

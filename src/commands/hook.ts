@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { cliCommand } from "../cli/command.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { defaultDataDir } from "../paths/resolve.ts";
 import { timeoutFlag } from "../emit-cli/input.ts";
@@ -10,7 +11,7 @@ function warn(message: string): void {
   process.stderr.write(`agent-receipts: warning: ${message}\n`);
 }
 
-const claudeCodeCommand = defineCommand({
+const claudeCodeCommand = cliCommand(defineCommand({
   meta: {
     name: "claude-code",
     description:
@@ -46,9 +47,19 @@ const claudeCodeCommand = defineCommand({
     if (!args.strict) return warn(outcome.message);
     throw new UserError(outcome.message, outcome.status === "invalid" ? EXIT_USAGE : EXIT_FAILURE);
   },
+}), {
+  // A typo in the hook's settings must not block every tool call: warn and exit 0, unless --strict.
+  onUsageError(err, argv) {
+    if (argv.includes("--strict")) {
+      process.stderr.write(`agent-receipts: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    warn(err.message);
+    return 0;
+  },
 });
 
-export const hookCommand = defineCommand({
+export const hookCommand = cliCommand(defineCommand({
   meta: { name: "hook", description: "Agent hooks that record every tool call as a receipt" },
   subCommands: { "claude-code": claudeCodeCommand },
-});
+}));

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
-import { UserError } from "../cli/errors.ts";
-import { createKeyPair, KeyFileError, loadPublicKey } from "../keys/key-files.ts";
+import { cliCommand } from "../cli/command.ts";
+import { createKeyPair, loadPublicKey } from "../keys/key-files.ts";
 import { publicKeyPathFor, resolvePaths } from "../paths/resolve.ts";
 
 const keyArgs = {
@@ -21,17 +21,12 @@ const initCommand = defineCommand({
   run({ args }) {
     const p = paths(args);
     process.umask(0o027);
-    try {
-      const key = createKeyPair(p.key, p.publicKey);
-      process.stdout.write(
-        args.json
-          ? `${JSON.stringify({ key: p.key, public_key: p.publicKey, fingerprint: key.fingerprint })}\n`
-          : `created signing key ${p.key}\npublished public key ${p.publicKey}\nfingerprint ${key.fingerprint}\n`,
-      );
-    } catch (err) {
-      if (err instanceof KeyFileError) throw new UserError(err.message);
-      throw err;
-    }
+    const key = createKeyPair(p.key, p.publicKey);
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify({ key: p.key, public_key: p.publicKey, fingerprint: key.fingerprint })}\n`
+        : `created signing key ${p.key}\npublished public key ${p.publicKey}\nfingerprint ${key.fingerprint}\n`,
+    );
   },
 });
 
@@ -40,21 +35,16 @@ const showCommand = defineCommand({
   args: keyArgs,
   run({ args }) {
     const p = paths(args);
-    try {
-      const pub = loadPublicKey(p.publicKey);
-      process.stdout.write(
-        args.json
-          ? `${JSON.stringify({ public_key: p.publicKey, fingerprint: pub.fingerprint, pem: pub.pem })}\n`
-          : `${pub.pem}fingerprint ${pub.fingerprint}\n`,
-      );
-    } catch (err) {
-      if (err instanceof KeyFileError) throw new UserError(err.message);
-      throw err;
-    }
+    const pub = loadPublicKey(p.publicKey);
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify({ public_key: p.publicKey, fingerprint: pub.fingerprint, pem: pub.pem })}\n`
+        : `${pub.pem}fingerprint ${pub.fingerprint}\n`,
+    );
   },
 });
 
-export const keysCommand = defineCommand({
+export const keysCommand = cliCommand(defineCommand({
   meta: { name: "keys", description: "Manage the daemon's signing key" },
   subCommands: { init: initCommand, show: showCommand },
-});
+}));

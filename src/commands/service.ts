@@ -1,9 +1,10 @@
 import { defineCommand } from "citty";
+import { cliCommand } from "../cli/command.ts";
 import { homedir } from "node:os";
 import { EXIT_FAILURE, UserError } from "../cli/errors.ts";
 import { currentPlatform, type Platform } from "../paths/resolve.ts";
 import { darwinInstallPlan, darwinUninstallPlan } from "../service/darwin.ts";
-import { executePlan, StepError } from "../service/execute.ts";
+import { executePlan } from "../service/execute.ts";
 import { linuxInstallPlan, linuxUninstallPlan } from "../service/linux.ts";
 import { renderPlan, type Plan, type Scope } from "../service/plan.ts";
 import { checkBinaryForSystemService, checkManager, defaultScope, PreflightError, resolveBinary } from "../service/preflight.ts";
@@ -78,13 +79,8 @@ async function carryOut(plan: Plan, c: Common, dryRun: boolean | undefined, json
     process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
     return;
   }
-  try {
-    process.stdout.write(`agent-receipts service ${plan.action} --${c.scope} (${plan.platform}), ${plan.steps.length} steps\n`);
-    executePlan(plan, (line) => process.stdout.write(`${line}\n`));
-  } catch (err) {
-    if (err instanceof StepError) throw new UserError(err.message, EXIT_FAILURE);
-    throw err;
-  }
+  process.stdout.write(`agent-receipts service ${plan.action} --${c.scope} (${plan.platform}), ${plan.steps.length} steps\n`);
+  executePlan(plan, (line) => process.stdout.write(`${line}\n`));
   if (plan.action === "install") await awaitRunning(c);
   for (const note of plan.notes) process.stdout.write(`note: ${note}\n`);
 }
@@ -145,7 +141,7 @@ const statusCommand = defineCommand({
   },
 });
 
-export const serviceCommand = defineCommand({
+export const serviceCommand = cliCommand(defineCommand({
   meta: { name: "service", description: "Install, remove or inspect the daemon as a systemd or launchd service" },
   subCommands: { install: installCommand, uninstall: uninstallCommand, status: statusCommand },
-});
+}));

@@ -1,13 +1,11 @@
 import { defineCommand } from "citty";
+import { cliCommand } from "../cli/command.ts";
 import { EXIT_FAILURE, EXIT_OK, UserError } from "../cli/errors.ts";
-import { KeyFileError } from "../keys/key-files.ts";
 import { resolvePaths } from "../paths/resolve.ts";
-import { StoreOpenError } from "../store/reader.ts";
 import { formatHuman, formatJson } from "../verify/report.ts";
-import { runVerify, UnknownChainError } from "../verify/run.ts";
-import { SourceError } from "../verify/sources.ts";
+import { runVerify } from "../verify/run.ts";
 
-export const verifyCommand = defineCommand({
+export const verifyCommand = cliCommand(defineCommand({
   meta: {
     name: "verify",
     description:
@@ -24,20 +22,13 @@ export const verifyCommand = defineCommand({
   async run({ args }) {
     const paths = resolvePaths();
     if (args.db !== undefined && args.file !== undefined) throw new UserError("--db and --file are exclusive: verify a database or a file");
-    try {
-      const report = await runVerify({
-        publicKeyPath: args["public-key"] ?? paths.publicKey,
-        db: args.db ?? paths.db,
-        file: args.file,
-        chain: args.chain,
-      });
-      process.stdout.write(args.json ? formatJson(report) : formatHuman(report));
-      process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
-    } catch (err) {
-      if (err instanceof KeyFileError || err instanceof StoreOpenError || err instanceof UnknownChainError || err instanceof SourceError) {
-        throw new UserError(err.message);
-      }
-      throw err;
-    }
+    const report = await runVerify({
+      publicKeyPath: args["public-key"] ?? paths.publicKey,
+      db: args.db ?? paths.db,
+      file: args.file,
+      chain: args.chain,
+    });
+    process.stdout.write(args.json ? formatJson(report) : formatHuman(report));
+    process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
   },
-});
+}));

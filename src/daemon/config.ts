@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Principal } from "./access/resolve.ts";
 import { DEFAULT_ISSUER_ID } from "./pipeline/builder.ts";
 import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
+import { UserFacingError } from "../errors.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -30,7 +31,7 @@ export interface DaemonConfig {
 
 export type ConfigInput = Partial<Omit<DaemonConfig, "config_file">>;
 
-export class ConfigError extends Error {}
+export class ConfigError extends UserFacingError {}
 
 const STRING_KEYS = ["socket", "db", "key", "public_key", "chain_id", "issuer_id", "verification_method"] as const;
 const LIST_KEYS = ["allow_uids", "allow_groups"] as const;

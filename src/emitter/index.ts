@@ -1,4 +1,4 @@
-// agent-receipts/emitter: send tool-call events to the local agent-receipts
+// agent-receipts-emitter: send tool-call events to the local agent-receipts
 // daemon. No keys, no database, no dependencies; Node.js 20+ and Bun.
 export {
   Emitter,

@@ -6,11 +6,12 @@ import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, re
 import { keySourceOf, type KeySource } from "../receipt/key-source.ts";
 import { fingerprint, generateKeyPair, parsePrivateKey, parsePublicKey, publicKeyPem, KeyFormatError } from "../receipt/keys.ts";
 import { checkRegularOrAbsent, ensureParentDir, UnsafeFileError } from "../os/files.ts";
+import { UserFacingError } from "../errors.ts";
 
 export const KEY_FILE_MAX_BYTES = 16 * 1024;
 
 /** A key file problem; the message names the path and the fix. */
-export class KeyFileError extends Error {}
+export class KeyFileError extends UserFacingError {}
 
 
 function readNoFollow(path: string, what: string): { text: string; mode: number } {

@@ -7,8 +7,13 @@ import { dirname } from "node:path";
 import { gidOfGroup, uidOfLogin } from "../os/accounts.ts";
 import { checkRegularOrAbsent } from "../os/files.ts";
 import { commandLine, describeStep, type Owner, type Plan, type Step } from "./plan.ts";
+import { EXIT_FAILURE, UserFacingError } from "../errors.ts";
 
-export class StepError extends Error {}
+export class StepError extends UserFacingError {
+  constructor(message: string) {
+    super(message, EXIT_FAILURE);
+  }
+}
 
 export type Progress = (line: string) => void;
 

@@ -3,8 +3,13 @@ import { accessSync, constants, existsSync, realpathSync, statSync } from "node:
 import { basename, dirname } from "node:path";
 import type { Platform } from "../paths/resolve.ts";
 import type { Scope } from "./plan.ts";
+import { EXIT_FAILURE, UserFacingError } from "../errors.ts";
 
-export class PreflightError extends Error {}
+export class PreflightError extends UserFacingError {
+  constructor(message: string) {
+    super(message, EXIT_FAILURE);
+  }
+}
 
 export function defaultScope(uid: number): Scope {
   return uid === 0 ? "system" : "user";

@@ -4,9 +4,12 @@ import { Database } from "bun:sqlite";
 import { accessSync, constants } from "node:fs";
 import { checkRegularOrAbsent } from "../os/files.ts";
 import { listChains, readTail } from "./queries.ts";
-import type { ChainSummary, ChainTail } from "./schema.ts";
+import { ROW_COLUMNS, type ChainSummary, type ChainTail, type StoredRow } from "./schema.ts";
 
-export class StoreOpenError extends Error {}
+const SELECT_ROWS = `SELECT ${ROW_COLUMNS.join(", ")} FROM receipts`;
+import { UserFacingError } from "../errors.ts";
+
+export class StoreOpenError extends UserFacingError {}
 
 export class StoreReader {
   readonly db: Database;
@@ -62,14 +65,16 @@ export class StoreReader {
     for (const row of stmt.iterate(chainId)) yield row.sequence;
   }
 
-  /** Stored receipt JSON of sequences [from, to) of a chain, in order. */
-  receiptRange(chainId: string, from: number, to: number): string[] {
+  /** Whole rows (every column, as stored) of sequences [from, to) of a chain, in order. */
+  storedRange(chainId: string, from: number, to: number): StoredRow[] {
     return this.db
-      .query<{ receipt_json: string }, [string, number, number]>(
-        "SELECT receipt_json FROM receipts WHERE chain_id = ? AND sequence >= ? AND sequence < ? ORDER BY sequence",
-      )
-      .all(chainId, from, to)
-      .map((r) => r.receipt_json);
+      .query<StoredRow, [string, number, number]>(`${SELECT_ROWS} WHERE chain_id = ? AND sequence >= ? AND sequence < ? ORDER BY sequence`)
+      .all(chainId, from, to);
+  }
+
+  /** Streams a chain's whole rows in sequence order, whatever their column types. */
+  *iterateStoredChain(chainId: string): Generator<StoredRow> {
+    yield* this.db.query<StoredRow, [string]>(`${SELECT_ROWS} WHERE chain_id = ? ORDER BY sequence`).iterate(chainId);
   }
 
   close(): void {

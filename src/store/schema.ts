@@ -55,3 +55,15 @@ export interface ChainSummary {
   firstSequence: number;
   lastSequence: number;
 }
+
+/**
+ * A stored row as read back, for checking: SQLite does not enforce column
+ * types, so a tampered row may hold anything in any column.
+ */
+export type StoredRow = { [K in keyof ReceiptRow]: unknown };
+
+/** Every column of ReceiptRow, in table order. */
+export const ROW_COLUMNS = [
+  "id", "chain_id", "sequence", "action_type", "tool_name", "risk_level", "status", "timestamp", "issuer_id",
+  "principal_id", "receipt_json", "receipt_hash", "previous_receipt_hash",
+] as const satisfies ReadonlyArray<keyof ReceiptRow>;

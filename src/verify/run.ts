@@ -6,8 +6,9 @@ import { endProgress, progressReporter } from "./progress.ts";
 import type { VerifyReport } from "./report.ts";
 import { firstChainId, jsonLines, rowBatches } from "./sources.ts";
 import { verifyBatches, verifyChain, type ChainResult } from "./verify-chain.ts";
+import { UserFacingError } from "../errors.ts";
 
-export class UnknownChainError extends Error {}
+export class UnknownChainError extends UserFacingError {}
 
 export interface VerifyRequest {
   publicKeyPath: string;

@@ -4,8 +4,9 @@ import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { StoreReader } from "../store/reader.ts";
 import type { BatchJob } from "./pool-messages.ts";
+import { UserFacingError } from "../errors.ts";
 
-export class SourceError extends Error {}
+export class SourceError extends UserFacingError {}
 
 export async function* jsonLines(path: string): AsyncGenerator<string> {
   try {

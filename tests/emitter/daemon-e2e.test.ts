@@ -42,11 +42,11 @@ function event(i: number, extra: Partial<EmitEvent> = {}): EmitEvent {
   return { tool: { name: "read_file" }, decision: "allowed", input: { i }, correlationId: `c-${i}`, ...extra };
 }
 
-/** A Node.js project whose node_modules/agent-receipts is this package: imports resolve through its `exports`. */
+/** A Node.js project whose node_modules/agent-receipts-emitter is packages/emitter: imports resolve through its `exports`. */
 function nodeProject(script: string): string {
   const dir = tempDir("ar-node-");
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(ROOT, join(dir, "node_modules", "agent-receipts"));
+  symlinkSync(join(ROOT, "packages", "emitter"), join(dir, "node_modules", "agent-receipts-emitter"));
   writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
   writeFileSync(join(dir, "emit.mjs"), script);
   return join(dir, "emit.mjs");
@@ -63,10 +63,10 @@ function runNode(script: string, args: string[]): Promise<{ code: number | null;
   });
 }
 
-test("Node.js, importing agent-receipts/emitter: events land and verify, with the Node process's pid", async () => {
+test("Node.js, importing agent-receipts-emitter: events land and verify, with the Node process's pid", async () => {
   const d = await daemon();
   const script = nodeProject(`
-    import { Emitter } from "agent-receipts/emitter";
+    import { Emitter } from "agent-receipts-emitter";
     const em = new Emitter({ channel: "sdk", socketPath: process.argv[2] });
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await em.emit({ tool: { name: "read_file", server: "fs" }, decision: "allowed", input: { i, pid: process.pid }, output: { ok: i } }));
@@ -99,7 +99,7 @@ test("Node.js, importing agent-receipts/emitter: events land and verify, with th
 test("Node.js: an idle emitter does not hold the process open (no close() needed to exit)", async () => {
   const d = await daemon();
   const script = nodeProject(`
-    import { Emitter } from "agent-receipts/emitter";
+    import { Emitter } from "agent-receipts-emitter";
     const em = new Emitter({ channel: "sdk", socketPath: process.argv[2] });
     const ok = await em.emit({ tool: { name: "t" }, decision: "allowed" });
     const t0 = performance.now();
