@@ -11,10 +11,15 @@ export interface CommandEntry {
 export const ROOT_DESCRIPTION = "Signed, hash-chained receipts for every tool call an AI agent makes.";
 
 export const COMMANDS: Record<string, CommandEntry> = {
+  approve: { summary: "Approve a tool call an mcp-proxy policy paused (or list them)", load: () => import("../commands/approve.ts").then((m) => m.approveCommand) },
   daemon: { summary: "Run the signing daemon on the Unix socket", load: () => import("../commands/daemon.ts").then((m) => m.daemonCommand) },
+  deny: { summary: "Deny a tool call an mcp-proxy policy paused", load: () => import("../commands/deny.ts").then((m) => m.denyCommand) },
+  doctor: { summary: "Check the whole setup and say how to fix what is wrong", load: () => import("../commands/doctor.ts").then((m) => m.doctorCommand) },
   emit: { summary: "Send events to the daemon from the shell", load: () => import("../commands/emit.ts").then((m) => m.emitCommand) },
   hook: { summary: "Agent hooks (Claude Code) that record every tool call", load: () => import("../commands/hook.ts").then((m) => m.hookCommand) },
   keys: { summary: "Create or show the daemon's signing key", load: () => import("../commands/keys.ts").then((m) => m.keysCommand) },
+  "mcp-proxy": { summary: "Relay an MCP server (stdio) and record every tool call", load: () => import("../commands/mcp-proxy.ts").then((m) => m.mcpProxyCommand) },
   service: { summary: "Install the daemon as a systemd or launchd service", load: () => import("../commands/service.ts").then((m) => m.serviceCommand) },
+  status: { summary: "Show the daemon's state, the chain head and receipt counts", load: () => import("../commands/status.ts").then((m) => m.statusCommand) },
   verify: { summary: "Verify receipt chains offline with the public key", load: () => import("../commands/verify.ts").then((m) => m.verifyCommand) },
 };

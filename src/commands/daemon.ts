@@ -5,10 +5,13 @@ import { checkValue, resolveConfig, splitList, type ConfigInput, type DaemonConf
 import { runDaemon } from "../daemon/daemon.ts";
 import { createLogger } from "../daemon/log.ts";
 import { VERSION } from "../version.ts";
+import { DEFAULT_MAX_AGENT_CHAINS, defaultMaxBufferedBytes } from "../daemon/limits.ts";
 
 export const PROTOCOL_VERSION = { frame_version: { min: 1, max: 1 } };
 
 const UNSET_MEANS: Record<string, string> = {
+  max_buffered_bytes: `(sized for this machine: ${defaultMaxBufferedBytes()})`,
+  max_agent_chains: `(${DEFAULT_MAX_AGENT_CHAINS})`,
   chain_id: "(UTC date at start)",
   socket_group: "(the daemon's own group)",
 };
@@ -52,6 +55,8 @@ export const daemonCommand = cliCommand(defineCommand({
     "allow-uids": { type: "string", description: "Also accept these users (uids or logins, comma-separated); root and the daemon's own uid are always accepted", valueHint: "LIST" },
     "allow-groups": { type: "string", description: "Also accept members of these groups (gids or names, comma-separated)", valueHint: "LIST" },
     "socket-group": { type: "string", description: "Group given to the socket (0660) and its directory, so its members can connect", valueHint: "GROUP" },
+    "max-buffered-bytes": { type: "string", description: "Bytes held for incomplete frames across all connections; past it the largest are closed (default: 1/64 of memory, 16-64 MiB)", valueHint: "BYTES" },
+    "max-agent-chains": { type: "string", description: `Sub-agent chains open at once; the least recently used is closed with a terminator (default: ${DEFAULT_MAX_AGENT_CHAINS})`, valueHint: "N" },
     "unsafe-socket-path": { type: "boolean", description: "Allow a socket path outside the safe roots (logs a warning every minute)" },
     "log-format": { type: "string", description: "Log lines on stderr: text or json (default: text)", valueHint: "text|json" },
     "print-config": { type: "boolean", description: "Print the effective configuration and exit" },
@@ -79,6 +84,8 @@ export const daemonCommand = cliCommand(defineCommand({
     if (args["allow-uids"] !== undefined) Object.assign(flags, checkValue("allow_uids", splitList(args["allow-uids"]), "--allow-uids"));
     if (args["allow-groups"] !== undefined) Object.assign(flags, checkValue("allow_groups", splitList(args["allow-groups"]), "--allow-groups"));
     if (args["socket-group"] !== undefined) Object.assign(flags, checkValue("socket_group", args["socket-group"], "--socket-group"));
+    if (args["max-buffered-bytes"] !== undefined) Object.assign(flags, checkValue("max_buffered_bytes", args["max-buffered-bytes"], "--max-buffered-bytes"));
+    if (args["max-agent-chains"] !== undefined) Object.assign(flags, checkValue("max_agent_chains", args["max-agent-chains"], "--max-agent-chains"));
     const config = resolveConfig(flags, args.config);
     if (args["print-config"]) {
       process.stdout.write(printConfig(config));

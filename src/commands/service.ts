@@ -7,6 +7,7 @@ import { darwinInstallPlan, darwinUninstallPlan } from "../service/darwin.ts";
 import { executePlan } from "../service/execute.ts";
 import { linuxInstallPlan, linuxUninstallPlan } from "../service/linux.ts";
 import { renderPlan, type Plan, type Scope } from "../service/plan.ts";
+import { planJson } from "../service/plan-json.ts";
 import { checkBinaryForSystemService, checkManager, defaultScope, PreflightError, resolveBinary } from "../service/preflight.ts";
 import { renderStatus, serviceStatus } from "../service/status.ts";
 
@@ -52,7 +53,7 @@ async function awaitRunning(c: Common): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const s = await serviceStatus(c.platform, c.scope, c.uid, c.home);
-    if (s.running) {
+    if (s.running && s.managed) {
       process.stdout.write(`the daemon is running (pid ${s.pid}) and accepting connections on ${s.socket}\n`);
       return;
     }
@@ -76,7 +77,7 @@ function checkCanChange(c: Common, dryRun: boolean | undefined): void {
 
 async function carryOut(plan: Plan, c: Common, dryRun: boolean | undefined, json: boolean | undefined): Promise<void> {
   if (dryRun) {
-    process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+    process.stdout.write(json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : renderPlan(plan));
     return;
   }
   process.stdout.write(`agent-receipts service ${plan.action} --${c.scope} (${plan.platform}), ${plan.steps.length} steps\n`);
@@ -130,7 +131,7 @@ const uninstallCommand = defineCommand({
 const statusCommand = defineCommand({
   meta: {
     name: "status",
-    description: "Show whether the service is installed and running, and whether its socket accepts connections. Exit 0 running, 3 not.",
+    description: "Show whether the service is installed and running, and whether its socket accepts connections. Exit 0 running (also a daemon started by hand, reported as not managed by the service), 3 not.",
   },
   args: scopeArgs,
   async run({ args }) {

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
 import { EXIT_FAILURE, EXIT_OK, UserError } from "../cli/errors.ts";
 import { resolvePaths } from "../paths/resolve.ts";
-import { formatHuman, formatJson } from "../verify/report.ts";
+import { formatHuman, formatJson, keyMismatchMessage } from "../verify/report.ts";
 import { runVerify } from "../verify/run.ts";
 
 export const verifyCommand = cliCommand(defineCommand({
@@ -10,7 +10,8 @@ export const verifyCommand = cliCommand(defineCommand({
     name: "verify",
     description:
       "Verify receipt chains offline with the public key: signatures, hash links, sequence, chain ids and terminators. " +
-      "Works while the daemon is stopped. Exit 0 all valid, 1 any chain broken, 2 usage or I/O problem.",
+      "Also checks each row's index columns against its signed receipt, and lists retries (receipts sharing an idempotency key). " +
+      "Works while the daemon is stopped. Exit 0 all valid, 1 any chain broken, 2 usage or I/O problem or a key that verifies no receipt of a chain.",
   },
   args: {
     db: { type: "string", description: "Database to read (default: $AGENTRECEIPTS_DB or <data dir>/receipts.db)", valueHint: "PATH" },
@@ -29,6 +30,9 @@ export const verifyCommand = cliCommand(defineCommand({
       chain: args.chain,
     });
     process.stdout.write(args.json ? formatJson(report) : formatHuman(report));
+    // A key that verifies not one receipt of a chain is a wrong argument (exit 2), not evidence of tampering.
+    const wrongKey = keyMismatchMessage(report);
+    if (wrongKey !== null) throw new UserError(wrongKey);
     process.exitCode = report.valid ? EXIT_OK : EXIT_FAILURE;
   },
 }));

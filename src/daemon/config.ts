@@ -1,9 +1,12 @@
-// Daemon configuration: defaults < TOML file < environment < flags (PROTOCOL §9).
+// Daemon configuration: defaults < TOML file < environment < flags (docs/protocol.md §9).
 // Unknown keys and malformed values are errors that name the key.
 import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { Principal } from "./access/resolve.ts";
 import { DEFAULT_ISSUER_ID } from "./pipeline/builder.ts";
 import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/resolve.ts";
+import { looksLikeTcp } from "../paths/socket-address.ts";
+import { DEFAULT_MAX_AGENT_CHAINS, MAX_AGENT_CHAINS_LIMIT, MIN_BUFFERED_BYTES, parseByteSize, parseCount } from "./limits.ts";
 import { UserFacingError } from "../errors.ts";
 
 export type LogFormat = "text" | "json";
@@ -25,6 +28,10 @@ export interface DaemonConfig {
   allow_groups: Principal[];
   /** Group (gid or name) given to the socket and its directory; default: the daemon's own group. */
   socket_group: Principal | undefined;
+  /** Bytes buffered for incomplete frames across all connections; undefined: sized for the machine. */
+  max_buffered_bytes: number | undefined;
+  /** Sub-agent chains kept open at once; undefined: DEFAULT_MAX_AGENT_CHAINS. */
+  max_agent_chains: number | undefined;
   /** The config file that was read, if any. */
   config_file: string | undefined;
 }
@@ -35,7 +42,10 @@ export class ConfigError extends UserFacingError {}
 
 const STRING_KEYS = ["socket", "db", "key", "public_key", "chain_id", "issuer_id", "verification_method"] as const;
 const LIST_KEYS = ["allow_uids", "allow_groups"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, "socket_group", "unsafe_socket_path", "log_format"]);
+const LIMIT_KEYS = ["max_buffered_bytes", "max_agent_chains"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, "socket_group", "unsafe_socket_path", "log_format", ...LIMIT_KEYS]);
+/** Keys holding a path: in a config file, a relative one is relative to the file's directory. */
+const PATH_KEYS = new Set<string>(["socket", "db", "key", "public_key"]);
 
 /** A uid/gid or a user/group name; `what` names the value for the error. */
 function checkPrincipal(value: unknown, what: string): Principal {
@@ -78,6 +88,20 @@ export function checkValue(key: string, value: unknown, source: string): ConfigI
     if (typeof value !== "boolean") throw new ConfigError(`${source}: "unsafe_socket_path" must be true or false`);
     return { unsafe_socket_path: value };
   }
+  if (key === "max_buffered_bytes") {
+    const n = parseByteSize(value);
+    if (n === undefined || n < MIN_BUFFERED_BYTES) {
+      throw new ConfigError(`${source}: "max_buffered_bytes" must be a byte count of at least ${MIN_BUFFERED_BYTES} (one 1 MiB frame), e.g. 67108864 or "64MiB"`);
+    }
+    return { max_buffered_bytes: n };
+  }
+  if (key === "max_agent_chains") {
+    const n = parseCount(value);
+    if (n === undefined || n < 1 || n > MAX_AGENT_CHAINS_LIMIT) {
+      throw new ConfigError(`${source}: "max_agent_chains" must be a whole number from 1 to ${MAX_AGENT_CHAINS_LIMIT}, e.g. ${DEFAULT_MAX_AGENT_CHAINS}`);
+    }
+    return { max_agent_chains: n };
+  }
   if (key === "log_format") {
     if (value !== "text" && value !== "json") throw new ConfigError(`${source}: "log_format" must be "text" or "json"`);
     return { log_format: value };
@@ -99,7 +123,14 @@ export function parseConfigFile(path: string): ConfigInput {
     throw new ConfigError(`config file ${path} is not valid TOML: ${(err as Error).message}`);
   }
   let out: ConfigInput = {};
-  for (const [key, value] of Object.entries(parsed)) out = { ...out, ...checkValue(key, value, `config file ${path}`) };
+  for (const [key, value] of Object.entries(parsed)) {
+    const checked = checkValue(key, value, `config file ${path}`);
+    // A relative path means the same file wherever the daemon is started from: the config file's directory.
+    if (PATH_KEYS.has(key) && typeof value === "string" && !isAbsolute(value) && !looksLikeTcp(value)) {
+      Object.assign(checked, { [key]: resolve(dirname(resolve(path)), value) });
+    }
+    out = { ...out, ...checked };
+  }
   return out;
 }
 
@@ -142,6 +173,8 @@ export function resolveConfig(flags: ConfigInput, configPath: string | undefined
     allow_uids: merged.allow_uids ?? [],
     allow_groups: merged.allow_groups ?? [],
     socket_group: merged.socket_group,
+    max_buffered_bytes: merged.max_buffered_bytes,
+    max_agent_chains: merged.max_agent_chains,
     config_file: configFile,
   };
 }

@@ -11,8 +11,13 @@ import { createPeerCredReader } from "./peercred/index.ts";
 import { Receiver } from "./receiver.ts";
 import { AccessPolicy } from "./access/policy.ts";
 import { resolveAccessLists, resolveGid } from "./access/resolve.ts";
-import { checkSocketPath, grantSocketAccess, prepareSocketPath, safeRoots } from "./socket-path.ts";
+import { checkSocketDir, checkSocketPath, grantSocketAccess, prepareSocketPath, safeRoots } from "./socket-path.ts";
+import { secureDataDirs } from "../os/dirs.ts";
+import { DEFAULT_MAX_AGENT_CHAINS, defaultMaxBufferedBytes } from "./limits.ts";
 import { WriterClient } from "./writer/client.ts";
+import { acquireWriterLock } from "../store/writer-lock.ts";
+import { statusFilePath, STATUS_FILE_FORMAT } from "../status/status-file.ts";
+import { StatusPublisher } from "./status-publisher.ts";
 
 const GRACE_MAX_MS = 500;
 const GRACE_QUIET_MS = 50;
@@ -31,12 +36,18 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   process.umask(0o027);
   const platform = currentPlatform();
   const socket = checkSocketPath(config.socket, config.unsafe_socket_path, process.env, platform);
+  const uid = process.getuid?.() ?? 0;
   checkDbFiles(config.db);
-  const access = new AccessPolicy(resolveAccessLists(config.allow_uids, config.allow_groups), process.getuid?.() ?? 0);
+  checkSocketDir(socket.path, uid);
+  for (const t of secureDataDirs([config.db, config.key, config.public_key], uid)) log.warn("directory_tightened", { ...t });
+  const lists = resolveAccessLists(config.allow_uids, config.allow_groups);
+  const access = new AccessPolicy(lists, process.getuid?.() ?? 0);
   const socketGid = config.socket_group === undefined ? undefined : resolveGid(config.socket_group, "socket_group");
   // Refuse (another daemon, a non-socket file) before creating anything, such as a key.
   const protectedDirs = safeRoots(process.env, platform).filter(existsSync).map((p) => realpathSync(p));
   await prepareSocketPath(socket.path, protectedDirs);
+  // Held until the process exits (the kernel releases it however the process ends); before the key or database is touched.
+  const dbLock = acquireWriterLock(config.db, socket.path);
   const peers = await createPeerCredReader();
 
   let receiver: Receiver | null = null;
@@ -48,19 +59,26 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
       issuerId: config.issuer_id,
       verificationMethod: config.verification_method,
       chainIdBase: config.chain_id ?? dateChainId(now),
+      maxAgentChains: config.max_agent_chains ?? DEFAULT_MAX_AGENT_CHAINS,
     },
     log,
     (through) => receiver?.onCommitted(through),
   );
-  receiver = new Receiver(writer, peers, access, log);
+  receiver = new Receiver(writer, peers, access, log, { maxBufferedBytes: config.max_buffered_bytes ?? defaultMaxBufferedBytes() });
   log.info("started", {
     version: VERSION, pid: process.pid, socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
     fingerprint: writer.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
     config: config.config_file, issuer_id: config.issuer_id,
   });
-  receiver.listen(socket.path);
-  grantSocketAccess(socket.path, socketGid, protectedDirs);
+  receiver.listen(socket.path, (bound) => grantSocketAccess(bound, socketGid, protectedDirs));
   log.info("access", { ...access.summary(), socket_group: socketGid });
+  const status = new StatusPublisher(statusFilePath(socket.path), {
+    format: STATUS_FILE_FORMAT, pid: process.pid, uid, version: VERSION, started_at: now.toISOString(),
+    socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
+    chain_id: writer.rootChainId, fingerprint: writer.fingerprint, config: config.config_file ?? null,
+    allow_uids: [...lists.uids], allow_groups: [...lists.gids], socket_group: socketGid ?? null,
+  }, socketGid, log);
+  status.start();
   let unsafeTimer: ReturnType<typeof setInterval> | undefined;
   if (socket.unsafe) {
     const warn = () => log.warn("unsafe_socket_path", { socket: socket.path, note: "outside the safe roots: other users may be able to replace this socket" });
@@ -86,24 +104,38 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   while (performance.now() - graceStart < GRACE_MAX_MS && performance.now() - receiver.lastDataAt < GRACE_QUIET_MS) {
     await Bun.sleep(10);
   }
-  const partial = receiver.closeAll();
+  const partial = receiver.stopReading();
   const drained = await writer.drain(DRAIN_TIMEOUT_MS);
   if (!drained) log.error("drain_timeout", { queued: writer.queued });
   const closed = await writer.close(CLOSE_TIMEOUT_MS);
+  // Connections close only now, so that each close confirms exactly what was committed.
+  const lost = writer.queued;
+  const unconfirmed = receiver.closeAll(writer.committedThrough);
+  if (lost > 0) {
+    log.error("events_not_committed", {
+      events: lost, connections_not_confirmed: unconfirmed, last_error: writer.failing,
+      note: "these events are not in the database; their emitters were told so (no confirmation)",
+    });
+  }
+  if (closed.kind === "closed" && !closed.walFolded) {
+    log.warn("wal_not_folded", { db: config.db, note: "a reader kept the checkpoint from completing: copy the database with agent-receipts backup, not cp" });
+  }
   try {
     unlinkSync(socket.path);
   } catch {
     // already gone
   }
-  const ok = closed.kind === "closed" && drained;
+  status.stop();
+  const ok = closed.kind === "closed" && drained && lost === 0;
   log.info("stopped", {
     receipts: writer.stats.receipts, events: writer.stats.events, rejected_events: writer.stats.rejected,
     frames: receiver.stats.frames, rejected_frames: receiver.stats.rejectedFrames, framing_errors: receiver.stats.framingErrors,
     connections: receiver.stats.connections, refused_connections: receiver.stats.refusedConnections, partial_frames_dropped: partial, commits: writer.stats.commits,
-    commit_failures: writer.stats.commitFailures,
+    commit_failures: writer.stats.commitFailures, events_not_committed: lost > 0 ? lost : undefined,
     terminators: closed.kind === "closed" ? closed.terminated.length : undefined,
     terminated: closed.kind === "closed" ? closed.terminated.join(",") : undefined,
     error: closed.kind === "close_failed" ? closed.message : closed.kind === "timeout" ? "writer did not close in time" : undefined,
   });
+  dbLock.release();
   return ok ? 0 : 1;
 }

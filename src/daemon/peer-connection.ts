@@ -7,6 +7,8 @@ export class PeerConnection {
   readonly decoder = new FrameDecoder();
   /** Highest event number submitted from this connection (0: none). */
   lastEventNo = 0;
+  /** Bytes arrived after the daemon stopped reading (shutdown): never processed. */
+  unread = false;
 
   constructor(readonly id: number, readonly peer: AttestedPeer) {}
 }

@@ -1,21 +1,31 @@
-// Socket path policy and preparation (PROTOCOL §2, §9): never TCP, only under
+// Socket path policy and preparation (docs/protocol.md §2, §9): never TCP, only under
 // the safe roots unless explicitly allowed, stale sockets removed, a live one
 // (another daemon) or a non-socket file refused.
 import { connect } from "node:net";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { envValue, defaultDataDir, type Env, type Platform } from "../paths/resolve.ts";
+import { envValue, defaultDataDir, SYSTEM_SOCKET_DIR, type Env, type Platform } from "../paths/resolve.ts";
+import { canCreateIn, nearestExisting, octal, ownerName, statIfExists } from "../os/dirs.ts";
 import { looksLikeTcp } from "../paths/socket-address.ts";
+import { temporarySocketPath } from "./listener.ts";
 
 export class SocketPathError extends Error {}
 
+/**
+ * Where a socket may live without --unsafe-socket-path. On Linux the data dir
+ * is one too: it holds the default socket of a user without XDG_RUNTIME_DIR.
+ */
 export function safeRoots(env: Env, platform: Platform): string[] {
   if (platform === "darwin") return ["/var/run", join(defaultDataDir(env), "")].map((p) => p.replace(/\/$/, ""));
   const roots = ["/run", "/var/run"];
   const runtime = envValue(env, "XDG_RUNTIME_DIR");
   if (runtime !== undefined && isAbsolute(runtime)) roots.push(runtime);
+  roots.push(defaultDataDir(env));
   return roots;
 }
+
+/** sun_path holds 108 bytes on Linux and 104 on macOS, including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = { linux: 107, darwin: 103 } as const;
 
 /** realpath of the nearest existing ancestor, with the rest appended. */
 function resolveExisting(path: string): string {
@@ -46,8 +56,16 @@ export function checkSocketPath(raw: string, allowUnsafe: boolean, env: Env, pla
     throw new SocketPathError(`socket path "${raw}" looks like a TCP address; agent-receipts only listens on a Unix socket. Give a filesystem path such as /run/agentreceipts/events.sock.`);
   }
   const path = resolve(raw);
+  // The socket is bound at a temporary name one byte longer, then moved into place (listener.ts).
+  if (Buffer.byteLength(temporarySocketPath(path)) > MAX_SOCKET_PATH_BYTES[platform]) {
+    throw new SocketPathError(
+      `socket path ${path} is ${Buffer.byteLength(path)} bytes; here it may have at most ${MAX_SOCKET_PATH_BYTES[platform] - 1}. ` +
+        "Choose a shorter path (--socket or AGENTRECEIPTS_SOCKET, for the emitters too).",
+    );
+  }
   const real = join(resolveExisting(dirname(path)), path.slice(dirname(path).length + 1));
-  const roots = safeRoots(env, platform).flatMap((r) => (existsSync(r) ? [realpathSync(r)] : [r]));
+  // /var/run is usually a link to /run: name each root once.
+  const roots = [...new Set(safeRoots(env, platform).map((r) => (existsSync(r) ? realpathSync(r) : r)))];
   if (roots.some((root) => within(real, root))) return { path, unsafe: false };
   if (!allowUnsafe) {
     throw new SocketPathError(
@@ -56,6 +74,45 @@ export function checkSocketPath(raw: string, allowUnsafe: boolean, env: Env, pla
     );
   }
   return { path, unsafe: true };
+}
+
+/**
+ * Before anything is created: the socket directory must be the daemon's own
+ * (it is tightened later) or root's and closed to others, since whoever may
+ * write in it could replace the socket; a missing one must be creatable.
+ */
+export function checkSocketDir(path: string, uid: number): void {
+  const dir = dirname(path);
+  const st = statIfExists(dir);
+  if (st === undefined) {
+    const parent = nearestExisting(dir);
+    if (!canCreateIn(parent)) {
+      throw new SocketPathError(
+        `cannot create the socket directory ${dir}: ${parent} is not writable by the daemon's uid ${uid}. ` +
+          "Choose a socket path in a directory this user owns (--socket or AGENTRECEIPTS_SOCKET, for the emitters too), or run the daemon as a user who may write there.",
+      );
+    }
+    return;
+  }
+  if (!st.isDirectory()) throw new SocketPathError(`${dir} is not a directory; choose another --socket path.`);
+  if (st.uid === uid) return;
+  const mode = octal(st.mode);
+  if (st.uid !== 0) {
+    throw new SocketPathError(
+      `socket directory ${dir} belongs to ${ownerName(st.uid)} (mode ${mode}), not to the daemon's uid ${uid}: that user could replace the socket. ` +
+        `Remove the directory (or chown it to uid ${uid}), or choose another socket path.`,
+    );
+  }
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+    throw new SocketPathError(`socket directory ${dir} is writable by group or others (mode ${mode}): they could replace the socket. Fix: chmod go-w ${dir}, or choose another socket path.`);
+  }
+  if (!canCreateIn(dir)) {
+    const leftover = dir === SYSTEM_SOCKET_DIR
+      ? `. It is the system daemon's directory, perhaps left by a daemon that ran as root: if no system daemon runs here, remove it (sudo rm -r ${dir}) ` +
+        "and start again to use the per-user socket in the data directory; otherwise set XDG_RUNTIME_DIR or AGENTRECEIPTS_SOCKET (for the emitters too) for a daemon of your own."
+      : ". Choose a socket path in a directory this user owns (--socket or AGENTRECEIPTS_SOCKET, for the emitters too).";
+    throw new SocketPathError(`socket directory ${dir} belongs to root (mode ${mode}) and the daemon's uid ${uid} cannot create its socket there${leftover}`);
+  }
 }
 
 /** Connects to `path`: "live" when something answers, "refused" for a stale socket. */

@@ -5,12 +5,20 @@
 import { Emitter, type EmitterOptions } from "../emitter/emitter.ts";
 import { EmitTransportError } from "../emitter/errors.ts";
 
+/**
+ * What became of one event: `recorded` (the daemon confirmed the commit),
+ * `unconfirmed` (handed to the daemon, commit not confirmed: it may still be
+ * recorded, so a retry must reuse its idempotency key), `not_delivered` (never
+ * handed over: a retry cannot duplicate it).
+ */
+export type EventStatus = "recorded" | "unconfirmed" | "not_delivered";
+
 export interface DeliveryReport {
   /** Events handed to the daemon's socket. */
   handed: number;
   /** Events not handed over (counted as dropped). */
   failed: number;
-  /** The daemon closed the connection after our half-close: everything handed over is committed. */
+  /** The daemon closed the connection after our half-close: everything handed over on it is committed. */
   confirmed: boolean;
   /** Not confirmed, and not for lack of time: the connection was already closed, e.g. by a daemon that refused this user. */
   closedEarly: boolean;
@@ -18,12 +26,14 @@ export interface DeliveryReport {
   lastFailure: EmitTransportError | null;
   /** Drops that no delivered frame has reported yet. */
   unreportedDrops: number;
+  /** Each event's fate, in the order sent. */
+  statuses: EventStatus[];
 }
 
 export class Delivery {
   readonly emitter: Emitter;
-  private handed = 0;
-  private failed = 0;
+  /** Per event, in send order: the connection it was handed over on (Emitter.connectionCount), or 0 when it was not. */
+  private readonly handedOn: number[] = [];
   private lastFailure: EmitTransportError | null = null;
 
   constructor(options: Omit<EmitterOptions, "strict">) {
@@ -35,43 +45,35 @@ export class Delivery {
   async send(emit: (emitter: Emitter) => Promise<boolean>): Promise<boolean> {
     try {
       await emit(this.emitter);
-      this.handed++;
+      this.handedOn.push(this.emitter.connectionCount);
       return true;
     } catch (err) {
       if (!(err instanceof EmitTransportError)) throw err;
-      this.failed++;
       this.lastFailure = err;
+      this.handedOn.push(0);
       return false;
     }
   }
 
   async finish(confirmTimeoutMs: number): Promise<DeliveryReport> {
+    // A connection the daemon closed on its own (e.g. refusing this user) confirms nothing.
+    const last = this.emitter.connected ? this.emitter.connectionCount : -1;
     const started = performance.now();
     const confirmed = await this.emitter.close({ confirm: true, timeoutMs: confirmTimeoutMs });
     const closedEarly = !confirmed && performance.now() - started < confirmTimeoutMs * 0.9;
-    return { handed: this.handed, failed: this.failed, confirmed, closedEarly, lastFailure: this.lastFailure, unreportedDrops: this.emitter.unreportedDrops };
+    // The confirmation covers the last connection only: an event handed over on an earlier one, lost since, is unconfirmed.
+    const statuses = this.handedOn.map((conn): EventStatus => {
+      if (conn === 0) return "not_delivered";
+      return confirmed && conn === last ? "recorded" : "unconfirmed";
+    });
+    const handed = statuses.filter((s) => s !== "not_delivered").length;
+    return {
+      handed, failed: statuses.length - handed, confirmed, closedEarly, lastFailure: this.lastFailure,
+      unreportedDrops: this.emitter.unreportedDrops, statuses,
+    };
   }
 }
 
 export function delivered(report: DeliveryReport): boolean {
-  return report.failed === 0 && report.confirmed;
-}
-
-/** Why the events did not (provably) reach the daemon, naming the socket and how to start the daemon. */
-export function undeliveredMessage(report: DeliveryReport, socketPath: string, confirmTimeoutMs: number): string {
-  const start = `Is the daemon running? Start it with "agent-receipts daemon" (it must listen on ${socketPath}; set AGENTRECEIPTS_SOCKET or --socket if it listens elsewhere).`;
-  // Connected, then closed by the daemon before taking everything: most often a refused user.
-  const closedHint = "It may not accept this user: its log then shows connection_refused (see allow_uids/allow_groups), or it was stopping.";
-  if (report.failed > 0) {
-    const what = report.handed === 0 ? "not delivered" : `${report.failed} of ${report.handed + report.failed} events not delivered`;
-    const f = report.lastFailure;
-    const closed = f?.kind === "connection_closed" || f?.code === "ECONNRESET" || f?.code === "EPIPE";
-    const hint = closed ? closedHint : start;
-    return `${what}: ${report.lastFailure?.message ?? "unknown transport failure"}. ${hint}`;
-  }
-  const events = `the event${report.handed === 1 ? "" : "s"}`;
-  if (report.closedEarly) {
-    return `the daemon at ${socketPath} closed the connection without confirming that it committed ${events}. ${closedHint}`;
-  }
-  return `the daemon at ${socketPath} did not confirm within ${confirmTimeoutMs} ms that it committed ${events}. ${start}`;
+  return report.statuses.every((s) => s === "recorded");
 }

@@ -1,7 +1,9 @@
 // Turns `agent-receipts emit` input (flags, or JSON Lines on stdin) into frame
 // fields. Problems are usage errors that name the flag or the line.
+import { randomUUID } from "node:crypto";
 import { EXIT_USAGE, UserError } from "../cli/errors.ts";
-import type { FrameFields } from "../emitter/frame.ts";
+import { EmitValidationError } from "../emitter/errors.ts";
+import { candidateFrame, encodeChecked, type FrameBase, type FrameFields } from "../emitter/frame.ts";
 
 export interface EmitFlags {
   tool?: string;
@@ -12,12 +14,17 @@ export interface EmitFlags {
   error?: string;
   actionType?: string;
   correlationId?: string;
+  idempotencyKey?: string;
 }
+
+/** Frame fields with the idempotency key the event is sent (and reported) with. */
+export type KeyedFields = FrameFields & { idempotency_key: string };
 
 /** Frame field -> the flag that sets it, for error messages. */
 const FLAG_OF: Record<string, string> = {
   "tool.name": "--tool", "tool.server": "--server", tool: "--tool", decision: "--decision", input: "--input", output: "--output",
   error: "--error", action_type: "--action-type", correlation_id: "--correlation-id", session_id: "--session", channel: "--channel",
+  idempotency_key: "--idempotency-key",
 };
 
 export function flagOf(frameField: string): string {
@@ -52,7 +59,24 @@ export function fieldsFromFlags(flags: EmitFlags): FrameFields {
     error: flags.error,
     action_type: flags.actionType,
     correlation_id: flags.correlationId,
+    idempotency_key: flags.idempotencyKey,
   };
+}
+
+/**
+ * Gives the event its idempotency key (a fresh UUID v4 unless it has one) and
+ * checks it with the emitter's own rules, so that a bad event is a usage error
+ * before anything is sent. `problem` turns a rule violation into that error.
+ */
+export function prepareEvent(base: FrameBase, fields: FrameFields, problem: (err: EmitValidationError) => UserError): KeyedFields {
+  const keyed = { ...fields, idempotency_key: fields.idempotency_key ?? randomUUID() };
+  try {
+    encodeChecked(candidateFrame(base, keyed), (f) => f);
+  } catch (err) {
+    if (err instanceof EmitValidationError) throw problem(err);
+    throw err;
+  }
+  return keyed;
 }
 
 /** One JSON Lines event: frame fields; `v` and `ts_emit` are the emitter's and ignored if present. */
@@ -61,10 +85,10 @@ export function fieldsFromLine(line: string, lineNo: number): FrameFields {
   try {
     value = JSON.parse(line);
   } catch (err) {
-    throw new UserError(`stdin line ${lineNo} is not valid JSON: ${(err as Error).message}`, EXIT_USAGE);
+    throw new UserError(`stdin line ${lineNo} is not valid JSON: ${(err as Error).message}; nothing was sent`, EXIT_USAGE);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UserError(`stdin line ${lineNo} must be a JSON object of frame fields (tool, decision, input, ...)`, EXIT_USAGE);
+    throw new UserError(`stdin line ${lineNo} must be a JSON object of frame fields (tool, decision, input, ...); nothing was sent`, EXIT_USAGE);
   }
   const { v: _v, ts_emit: _ts, ...fields } = value as Record<string, unknown>;
   return fields as unknown as FrameFields;

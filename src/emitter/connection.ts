@@ -3,6 +3,7 @@
 // bounded half-close that waits for the daemon to close its side.
 import { createConnection, type Socket } from "node:net";
 import type { TransportFailure } from "./errors.ts";
+import { refusalCause } from "./listening.ts";
 
 export interface ConnectionHandlers {
   connected(): void;
@@ -10,16 +11,32 @@ export interface ConnectionHandlers {
   lost(kind: TransportFailure, message: string, code?: string): void;
 }
 
-function connectError(path: string, err: NodeJS.ErrnoException): string {
+/**
+ * Why a connect failed, and the error code that says so. EAGAIN stands for
+ * "a daemon is there but did not accept" (its queue of pending connections is
+ * full, or it paused accepting), also when the runtime reported ECONNREFUSED.
+ */
+function connectError(path: string, err: NodeJS.ErrnoException): { message: string; code: string | undefined } {
+  const busy = (pid?: number) => ({
+    message: `the daemon at ${path}${pid === undefined ? "" : ` (pid ${pid})`} is not accepting connections: it is stalled or overloaded (its queue of pending connections is full, or it paused accepting)`,
+    code: "EAGAIN",
+  });
   switch (err.code) {
     case "ENOENT":
-      return `no daemon socket at ${path} (ENOENT)`;
-    case "ECONNREFUSED":
-      return `no daemon listening at ${path} (ECONNREFUSED)`;
+      return { message: `no daemon socket at ${path} (ENOENT)`, code: err.code };
+    case "EAGAIN":
+      return busy();
+    case "ECONNREFUSED": {
+      // "No daemon" only when nothing is there.
+      const cause = refusalCause(path);
+      if (cause.kind === "busy") return busy(cause.pid);
+      if (cause.kind === "absent") return { message: `no daemon listening at ${path} (ECONNREFUSED: the socket file is left over)`, code: err.code };
+      return { message: `nothing accepted the connection at ${path} (ECONNREFUSED): no daemon listens there, or it is too busy to accept`, code: err.code };
+    }
     case "EACCES":
-      return `no permission to connect to ${path} (EACCES)`;
+      return { message: `no permission to connect to ${path} (EACCES)`, code: err.code };
     default:
-      return `cannot connect to ${path}: ${err.message}`;
+      return { message: `cannot connect to ${path}: ${err.message}`, code: err.code };
   }
 }
 
@@ -29,6 +46,8 @@ export class Connection {
   private readonly socket: Socket;
   private readonly connectTimer: ReturnType<typeof setTimeout>;
   private settleClose: ((confirmed: boolean) => void) | null = null;
+  /** The daemon wrote a byte: it is closing without having committed everything (docs/protocol.md §2.4). */
+  private notCommitted = false;
 
   constructor(
     readonly path: string,
@@ -47,12 +66,20 @@ export class Connection {
     });
     this.socket.on("error", (err: NodeJS.ErrnoException) => {
       if (this.ready) this.fail("connection_closed", `connection to ${path} failed: ${err.message}`, err.code);
-      else this.fail("connect_failed", connectError(path, err), err.code);
+      else {
+        const { message, code } = connectError(path, err);
+        this.fail("connect_failed", message, code);
+      }
     });
-    // The daemon never writes; its end of stream means it closed the connection.
+    // The daemon writes only to say that its close is not a confirmation (it stopped before committing).
+    this.socket.on("data", () => {
+      this.notCommitted = true;
+    });
     this.socket.on("end", () => {
-      this.settleClose?.(true);
-      this.fail("connection_closed", `the daemon closed the connection at ${path}`);
+      this.settleClose?.(!this.notCommitted);
+      this.fail("connection_closed", this.notCommitted
+        ? `the daemon at ${path} closed the connection without committing every event (it was stopping and could not write its database)`
+        : `the daemon closed the connection at ${path}`);
     });
     this.socket.on("close", () => this.fail("connection_closed", `the connection to ${path} closed`));
     this.socket.resume();

@@ -1,4 +1,4 @@
-// The thin emitter (PROTOCOL §3): one lazily opened Unix-socket connection,
+// The thin emitter (docs/protocol.md §3): one lazily opened Unix-socket connection,
 // bounded waits, a bounded queue, and an honest drop count. An event is either
 // handed to the kernel whole (true) or counted as dropped (false) and reported
 // to the daemon as `drop_count` on the next frame that is handed over.
@@ -46,6 +46,14 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
+/** What emitWithKey() resolves to. */
+export interface EmitResult {
+  /** The whole frame was handed to the daemon's socket (false: dropped and counted). */
+  delivered: boolean;
+  /** The event's idempotency key (the caller's, else a fresh UUID v4): reuse it when retrying this event. */
+  idempotencyKey: string;
+}
+
 interface Entry {
   frame: EncodedFrame;
   /** Bytes counted in queuedBytes. */
@@ -81,6 +89,7 @@ export class Emitter {
   private unreported: number;
   private carriedInFlight = 0;
   private droppedTotal = 0;
+  private opened = 0;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   private drainWaiters: Array<() => void> = [];
   private closed: Promise<boolean> | null = null;
@@ -119,6 +128,19 @@ export class Emitter {
     return this.unreported + this.carriedInFlight;
   }
 
+  /**
+   * Connections opened so far (a new one after each loss). A confirmed close
+   * covers only the frames handed over on the last one.
+   */
+  get connectionCount(): number {
+    return this.opened;
+  }
+
+  /** A connection is open or opening (false before the first emit and after a loss). */
+  get connected(): boolean {
+    return this.conn !== null;
+  }
+
   /** Bytes of frames waiting for the kernel (bounded by maxQueueBytes). */
   get queuedBytes(): number {
     return this.bytesQueued;
@@ -134,7 +156,23 @@ export class Emitter {
     return this.send(() => encodeChecked(eventCandidate(this.base, event), callerName));
   }
 
-  /** Sends raw frame fields (snake_case, as in PROTOCOL §3); session_id and channel default to the emitter's. */
+  /**
+   * Like emit(), and also tells the event's idempotency key (`idempotencyKey`
+   * if given, else a fresh UUID v4), so that a caller can retry an event that
+   * was not confirmed with the same key and the duplicate is recognisable.
+   * In strict mode the EmitTransportError carries the key too.
+   */
+  async emitWithKey(event: EmitEvent): Promise<EmitResult> {
+    let key = "";
+    const delivered = await this.send(() => {
+      const frame = encodeChecked(eventCandidate(this.base, event), callerName);
+      key = frame.idempotencyKey;
+      return frame;
+    });
+    return { delivered, idempotencyKey: key };
+  }
+
+  /** Sends raw frame fields (snake_case, as in docs/protocol.md §3); session_id and channel default to the emitter's. */
   emitFrame(fields: FrameFields): Promise<boolean> {
     return this.send(() => {
       if (typeof fields !== "object" || fields === null) throw new EmitValidationError("(frame)", "must be an object");
@@ -173,6 +211,7 @@ export class Emitter {
       lost: (kind, message, code) => this.lost(conn, kind, message, code),
     });
     this.conn = conn;
+    this.opened++;
     return conn;
   }
 
@@ -239,7 +278,7 @@ export class Emitter {
     this.carriedInFlight -= entry.carried;
     this.unreported += entry.carried + 1;
     this.droppedTotal++;
-    if (this.strict) entry.reject(new EmitTransportError(kind, this.socketPath, message, code));
+    if (this.strict) entry.reject(new EmitTransportError(kind, this.socketPath, message, code, entry.frame.idempotencyKey));
     else entry.resolve(false);
   }
 

@@ -1,5 +1,5 @@
 // The two ways emit() can fail, kept distinguishable so callers retry only
-// what a retry can fix (../shared/vectors/emit_failure_vectors.json).
+// what a retry can fix (tests/fixtures/vectors/emit_failure_vectors.json).
 
 /** A caller bug (an invalid event, an oversized frame, a closed emitter): a retry cannot fix it. */
 export class EmitValidationError extends TypeError {
@@ -29,6 +29,8 @@ export class EmitTransportError extends Error {
     message: string,
     /** The system error code, e.g. ENOENT or ECONNREFUSED, when there is one. */
     readonly code?: string,
+    /** The event's idempotency key: a retry that reuses it is recognisable as the same event. */
+    readonly idempotencyKey?: string,
   ) {
     super(message);
   }

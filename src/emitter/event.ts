@@ -1,4 +1,4 @@
-// The SDK's camelCase event and its mapping to frame fields (PROTOCOL §3).
+// The SDK's camelCase event and its mapping to frame fields (docs/protocol.md §3).
 import type { Decision } from "../protocol/frame-schema.ts";
 import { EmitValidationError } from "./errors.ts";
 import { candidateFrame, type FrameBase } from "./frame.ts";

@@ -1,6 +1,7 @@
 // Builds and encodes one emitter frame. Every caller-bug check goes through the
 // shared validator (src/protocol/frame-schema.ts), so the emitter rejects
 // exactly what the daemon would drop, naming the caller's field.
+import { randomUUID } from "node:crypto";
 import { FRAME_VERSION, validateFrame, type Decision, type Frame, type ShortField } from "../protocol/frame-schema.ts";
 import { encodeFrame, FrameTooLargeError, MAX_FRAME_BYTES } from "../protocol/framing.ts";
 import { EmitValidationError } from "./errors.ts";
@@ -25,16 +26,23 @@ export type FrameBase = Pick<Frame, "session_id" | "channel" | "issuer_name" | "
 export interface EncodedFrame {
   json: string;
   bytes: Buffer;
+  /** The frame's idempotency_key (the caller's, else the one candidateFrame drew). */
+  idempotencyKey: string;
 }
 
 /** Maps a frame field name to the name the caller used for it. */
 export type FieldNamer = (frameField: string) => string;
 
-/** A frame object ready for validation: the base, then the caller's defined fields, then version and emit time. */
+/**
+ * A frame object ready for validation: the base, then the caller's defined
+ * fields, then version and emit time. An event without an idempotency key
+ * gets a fresh UUID v4, so that a retry reusing it is recognisable.
+ */
 export function candidateFrame(base: FrameBase, fields: object): Record<string, unknown> {
   const frame: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) frame[key] = value;
   delete frame.drop_count; // the emitter's own count, never the caller's
+  if (frame.idempotency_key === undefined) frame.idempotency_key = randomUUID();
   frame.v = FRAME_VERSION;
   frame.ts_emit = new Date().toISOString();
   return frame;
@@ -59,7 +67,7 @@ export function encodeChecked(candidate: Record<string, unknown>, name: FieldNam
   if (!check.ok) throw new EmitValidationError(name(check.problem.field), check.problem.rule);
   const json = JSON.stringify(check.frame);
   try {
-    return { json, bytes: encodeFrame(json) };
+    return { json, bytes: encodeFrame(json), idempotencyKey: check.frame.idempotency_key ?? "" };
   } catch (err) {
     if (!(err instanceof FrameTooLargeError)) throw err;
     const size = Buffer.byteLength(json, "utf8");

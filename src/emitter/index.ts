@@ -7,6 +7,7 @@ export {
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_WRITE_TIMEOUT_MS,
   type CloseOptions,
+  type EmitResult,
   type EmitterOptions,
 } from "./emitter.ts";
 export { EmitTransportError, EmitValidationError, type TransportFailure } from "./errors.ts";

@@ -5,6 +5,14 @@ import { TARGET_RESOURCE_MAX_BYTES } from "../protocol/frame-schema.ts";
 
 export const CLAUDE_CODE_CHANNEL = "claude-code";
 
+/** The hook events that describe a tool call, each recorded as one event. */
+export const TOOL_HOOK_EVENTS = ["PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionDenied"] as const;
+type ToolHookEvent = (typeof TOOL_HOOK_EVENTS)[number];
+
+function isToolHookEvent(name: unknown): name is ToolHookEvent {
+  return (TOOL_HOOK_EVENTS as readonly unknown[]).includes(name);
+}
+
 /** The payload is not a Claude Code tool hook payload (not JSON object, no session or tool name). */
 export class HookPayloadError extends Error {}
 
@@ -56,18 +64,23 @@ export function responseError(response: unknown): string | undefined {
   return texts.length > 0 ? texts.join("\n") : "the tool reported an error";
 }
 
+const DECISION_OF: Readonly<Record<ToolHookEvent, EmitEvent["decision"]>> = {
+  PreToolUse: "pending", PostToolUse: "allowed", PostToolUseFailure: "allowed", PermissionDenied: "denied",
+};
+
 /**
  * The event for a tool hook, or null for other hook events (nothing to record).
  * PreToolUse -> pending with the input; PostToolUse -> allowed with input and
- * output (and the error of an error response); PostToolUseFailure -> allowed with the error.
+ * output (and the error of an error response); PostToolUseFailure -> allowed
+ * with the error; PermissionDenied -> denied, the reason as the error.
  */
 export function mapClaudeCodeHook(payload: unknown): HookEvent | null {
   if (!isObject(payload)) throw new HookPayloadError("the hook payload must be a JSON object");
   const kind = payload.hook_event_name;
-  if (kind !== "PreToolUse" && kind !== "PostToolUse" && kind !== "PostToolUseFailure") return null;
+  if (!isToolHookEvent(kind)) return null;
   if (!nonEmpty(payload.session_id)) throw new HookPayloadError(`${kind} payload has no session_id`);
   if (!nonEmpty(payload.tool_name)) throw new HookPayloadError(`${kind} payload has no tool_name`);
-  const event: EmitEvent = { tool: splitToolName(payload.tool_name), decision: kind === "PreToolUse" ? "pending" : "allowed" };
+  const event: EmitEvent = { tool: splitToolName(payload.tool_name), decision: DECISION_OF[kind] };
   if (payload.tool_input !== undefined) event.input = payload.tool_input;
   if (kind === "PostToolUse") {
     if (payload.tool_response !== undefined) event.output = payload.tool_response;
@@ -75,6 +88,8 @@ export function mapClaudeCodeHook(payload: unknown): HookEvent | null {
     if (error !== undefined) event.error = error;
   } else if (kind === "PostToolUseFailure") {
     event.error = nonEmpty(payload.error) ? payload.error : "the tool call failed";
+  } else if (kind === "PermissionDenied") {
+    event.error = nonEmpty(payload.reason) ? payload.reason : "permission denied";
   }
   if (typeof payload.tool_use_id === "string") event.correlationId = payload.tool_use_id;
   if (typeof payload.agent_id === "string") event.agentId = payload.agent_id;
@@ -82,4 +97,22 @@ export function mapClaudeCodeHook(payload: unknown): HookEvent | null {
   const target = fileTarget(payload.tool_name, payload.tool_input);
   if (target !== undefined) event.target = target;
   return { sessionId: payload.session_id, event };
+}
+
+/**
+ * What an unusable invocation (a bad flag, a payload the hook cannot map)
+ * still tells: whether it may have been a tool call that is now lost (true
+ * unless the payload names another hook event), and its session, if any.
+ */
+export function lostEventOf(stdinText: string): { lost: boolean; sessionId: string | undefined } {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(stdinText);
+  } catch {
+    return { lost: true, sessionId: undefined };
+  }
+  if (!isObject(payload)) return { lost: true, sessionId: undefined };
+  const kind = payload.hook_event_name;
+  const lost = typeof kind !== "string" || isToolHookEvent(kind);
+  return { lost, sessionId: nonEmpty(payload.session_id) ? payload.session_id : undefined };
 }

@@ -25,6 +25,15 @@ export class DropFile {
     return new DropFile(join(dataDir, DIR_NAME, `${channel}-${id}.count`));
   }
 
+  /**
+   * The counter of events lost before their session was known (a payload that
+   * is not JSON): every run of that channel's hook also takes it, so the next
+   * delivered event of any session reports them.
+   */
+  static forUnknownSession(dataDir: string, channel: string): DropFile {
+    return new DropFile(join(dataDir, DIR_NAME, `${channel}-unknown-session.count`));
+  }
+
   private scratch(kind: string): string {
     return `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.${kind}`;
   }

@@ -1,11 +1,15 @@
 // One run of `agent-receipts hook claude-code`: payload -> event -> daemon,
 // with the session's drop counter carried in and out. Never throws for
 // transport or payload problems: the outcome says what happened.
+import { isDeepStrictEqual } from "node:util";
 import { EmitValidationError } from "../emitter/errors.ts";
 import type { EmitEvent } from "../emitter/event.ts";
-import { Delivery, delivered, undeliveredMessage } from "../emit-cli/delivery.ts";
+import { Delivery, delivered } from "../emit-cli/delivery.ts";
+import { undeliveredMessage } from "../emit-cli/messages.ts";
 import { CLAUDE_CODE_CHANNEL, HookPayloadError, mapClaudeCodeHook, type HookEvent } from "./claude-code.ts";
 import { DropFile } from "./drop-file.ts";
+import { omittedPayload } from "./omitted.ts";
+import { countLostEvent } from "./unusable.ts";
 
 export interface HookOptions {
   socketPath?: string;
@@ -25,8 +29,8 @@ export async function readStream(stream: AsyncIterable<Uint8Array | string>): Pr
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Payloads the frame cannot carry (over 1 MiB, not encodable) are left out rather than losing the event. */
-const DROPPABLE_PAYLOADS = ["output", "input"] as const;
+/** Payloads the frame cannot carry (over 1 MiB, not encodable) are replaced by a stand-in rather than losing the event. */
+const REPLACEABLE_PAYLOADS = ["output", "input"] as const;
 
 export async function runClaudeCodeHook(stdinText: string, options: HookOptions): Promise<HookOutcome> {
   const warnings: string[] = [];
@@ -34,17 +38,22 @@ export async function runClaudeCodeHook(stdinText: string, options: HookOptions)
   try {
     mapped = mapClaudeCodeHook(JSON.parse(stdinText));
   } catch (err) {
-    if (err instanceof SyntaxError || err instanceof HookPayloadError) return { status: "invalid", message: `not a Claude Code hook payload: ${err.message}`, warnings };
+    if (err instanceof SyntaxError || err instanceof HookPayloadError) {
+      return { status: "invalid", message: `not a Claude Code hook payload: ${err.message}${countLostEvent(options.dataDir, stdinText)}`, warnings };
+    }
     throw err;
   }
   if (mapped === null) return { status: "ignored" };
 
   const drops = DropFile.forSession(options.dataDir, CLAUDE_CODE_CHANNEL, mapped.sessionId);
+  // Drops whose session was never known are reported by whichever session delivers next.
   let carried = 0;
-  try {
-    carried = drops.take();
-  } catch (err) {
-    warnings.push(`cannot read the drop counter ${drops.path}: ${(err as Error).message}`);
+  for (const file of [drops, DropFile.forUnknownSession(options.dataDir, CLAUDE_CODE_CHANNEL)]) {
+    try {
+      carried += file.take();
+    } catch (err) {
+      warnings.push(`cannot read the drop counter ${file.path}: ${(err as Error).message}`);
+    }
   }
   let delivery: Delivery;
   try {
@@ -62,13 +71,15 @@ export async function runClaudeCodeHook(stdinText: string, options: HookOptions)
       break;
     } catch (err) {
       if (!(err instanceof EmitValidationError)) throw err;
-      const field = DROPPABLE_PAYLOADS.find((f) => f === err.field && event[f] !== undefined);
-      if (field === undefined) {
+      const field = REPLACEABLE_PAYLOADS.find((f) => f === err.field && event[f] !== undefined);
+      const standIn = field === undefined ? undefined : omittedPayload(event[field]);
+      // A stand-in that is itself refused would loop: give up on the event instead.
+      if (field === undefined || standIn === undefined || isDeepStrictEqual(standIn, event[field])) {
         rejected = err;
         break;
       }
-      warnings.push(`left out the tool ${field} (${err.rule})`);
-      event = { ...event, [field]: undefined };
+      warnings.push(`sent a stand-in with the hash of the tool ${field} instead of the ${field} itself (${err.rule})`);
+      event = { ...event, [field]: standIn };
     }
   }
   const report = await delivery.finish(options.confirmTimeoutMs);
@@ -76,7 +87,7 @@ export async function runClaudeCodeHook(stdinText: string, options: HookOptions)
   store(drops, report.unreportedDrops + (rejected === null ? 0 : 1), warnings);
   if (rejected !== null) return { status: "invalid", message: `event not sent: ${rejected.message} (counted as dropped)`, warnings };
   if (delivered(report)) return { status: "delivered", warnings };
-  const message = undeliveredMessage(report, delivery.emitter.socketPath, options.confirmTimeoutMs);
+  const message = undeliveredMessage(report, { socketPath: delivery.emitter.socketPath, confirmTimeoutMs: options.confirmTimeoutMs });
   return report.failed > 0
     ? { status: "not_delivered", message: `${message} Counted in ${drops.path}; the next delivered event reports it.`, warnings }
     : { status: "unconfirmed", message, warnings };

@@ -1,4 +1,4 @@
-// Key files exactly as PROTOCOL §9 requires: the signing key is read without
+// Key files exactly as docs/protocol.md §9 requires: the signing key is read without
 // following symlinks, must be a small regular file with no group/other bits,
 // and is never overwritten; the public key is published beside it.
 import type { KeyObject } from "node:crypto";
@@ -41,7 +41,7 @@ function readNoFollow(path: string, what: string): { text: string; mode: number 
   }
 }
 
-/** Loads the signing key under the rules of PROTOCOL §9. */
+/** Loads the signing key under the rules of docs/protocol.md §9. */
 export function loadSigningKey(path: string): KeySource {
   const { text, mode } = readNoFollow(path, "signing key");
   if ((mode & 0o077) !== 0) {
@@ -87,7 +87,7 @@ function createExclusive(path: string, content: string, mode: number, what: stri
     throw new KeyFileError(`cannot create ${what} ${path}: ${(err as Error).message}`);
   }
   try {
-    fchmodSync(fd, mode); // the umask must not change the mode PROTOCOL §9 asks for
+    fchmodSync(fd, mode); // the umask must not change the mode docs/protocol.md §9 asks for
     writeSync(fd, content);
   } finally {
     closeSync(fd);
@@ -138,5 +138,25 @@ export function publishPublicKey(key: KeySource, publicPath: string): "written" 
         "Receipts would not verify against it. Move the old file away (keep it to verify old receipts) and restart.",
     );
   }
+  republishMode(publicPath);
   return "unchanged";
+}
+
+/** The public key is 0644 after every start, whatever mode it was left with (through the fd: no symlink is followed). */
+function republishMode(publicPath: string): void {
+  const fd = openSync(publicPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if ((st.mode & 0o7777) === 0o644) return;
+    try {
+      fchmodSync(fd, 0o644);
+    } catch (err) {
+      throw new KeyFileError(
+        `public key ${publicPath} has mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")} and belongs to uid ${st.uid}, so the daemon (uid ${process.getuid?.()}) ` +
+          `cannot publish it 0644 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: chown it to the daemon's user, or move it away (it is written again at start).`,
+      );
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

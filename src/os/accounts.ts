@@ -8,6 +8,7 @@ import { CString, dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 export const PASSWD_NAME_OFFSET = 0;
 export const PASSWD_UID_OFFSET = 16;
 /** struct group: gr_name, gr_passwd (pointers), then gid_t gr_gid. */
+export const GROUP_NAME_OFFSET = 0;
 export const GROUP_GID_OFFSET = 16;
 /** Generous room for struct passwd (Linux 48 bytes, macOS 72 bytes) and struct group. */
 const STRUCT_BYTES = 128;
@@ -20,6 +21,7 @@ function openLibc() {
     getpwnam_r: { args: LOOKUP_ARGS, returns: FFIType.i32 },
     getgrnam_r: { args: LOOKUP_ARGS, returns: FFIType.i32 },
     getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   });
 }
 let libc: ReturnType<typeof openLibc> | undefined;
@@ -62,4 +64,11 @@ export function loginOfUid(uid: number): string | undefined {
   const login = namePtr ? new CString(namePtr as Pointer).toString() : undefined;
   logins.set(uid, login);
   return login;
+}
+
+/** The name of group `gid`, or undefined when there is no such group (status and doctor name the group to join). */
+export function groupNameOfGid(gid: number): string | undefined {
+  const entry = lookup((e, b, r) => symbols().getgrgid_r(gid, e, b, BigInt(BUF_BYTES), r));
+  const namePtr = entry && read.ptr(ptr(entry), GROUP_NAME_OFFSET);
+  return namePtr ? new CString(namePtr as Pointer).toString() : undefined;
 }

@@ -1,4 +1,4 @@
-// File safety rules of PROTOCOL §9 for the database and its WAL companions.
+// File safety rules of docs/protocol.md §9 for the database and its WAL companions.
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 

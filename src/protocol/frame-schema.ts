@@ -1,4 +1,4 @@
-// The emitter frame, version "1" (PROTOCOL §3): its type and the one validator
+// The emitter frame, version "1" (docs/protocol.md §3): its type and the one validator
 // used by the daemon (payload errors) and by emitters (caller bugs). No deps:
 // the Node.js emitter bundle includes this file.
 import { findUnencodable, type JsonValue } from "./json.ts";
@@ -69,7 +69,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Validates a parsed frame. Returns the frame with only known keys (unknown
- * keys are ignored, PROTOCOL §3) or the first problem, naming field and rule.
+ * keys are ignored, docs/protocol.md §3) or the first problem, naming field and rule.
  */
 export function validateFrame(value: unknown): FrameCheck {
   if (!isPlainObject(value)) return fail("(frame)", "must be a JSON object");

@@ -89,4 +89,9 @@ export class FrameDecoder {
   get buffered(): number {
     return this.headerFill + (this.body === null ? 0 : this.bodyFill);
   }
+
+  /** Memory held for the partial frame: the body is allocated whole when its header arrives. */
+  get reserved(): number {
+    return this.headerFill + (this.body === null ? 0 : this.body.length);
+  }
 }

@@ -47,7 +47,7 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-/** Canonical text of a receipt without its `proof` (PROTOCOL §5). */
+/** Canonical text of a receipt without its `proof` (docs/protocol.md §5). */
 export function canonicalReceipt(receipt: object): string {
   if (!("proof" in receipt)) return canonicalJson(receipt);
   const { proof: _proof, ...unsigned } = receipt as { proof?: unknown };

@@ -1,4 +1,4 @@
-// proofValue encoding with the strict checks of PROTOCOL §5.
+// proofValue encoding with the strict checks of docs/protocol.md §5.
 import type { KeyObject } from "node:crypto";
 import { verifyBytes } from "./keys.ts";
 import { PROOF_TYPE, type Proof } from "./types.ts";

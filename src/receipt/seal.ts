@@ -1,6 +1,6 @@
 // Fixes a receipt's place in the chain (canonical bytes + hash) and signs it.
 // Hashing and signing are separate steps: the chain needs only the hash, so
-// signatures can be made later or elsewhere (PROTOCOL §5).
+// signatures can be made later or elsewhere (docs/protocol.md §5).
 import { canonicalJson, hashCanonical } from "./canonical.ts";
 import type { KeySource } from "./key-source.ts";
 import { makeProof } from "./proof.ts";

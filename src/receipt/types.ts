@@ -1,4 +1,4 @@
-// The receipt, format v0.5.0 (PROTOCOL §4). Optional fields are omitted, never null.
+// The receipt, format v0.5.0 (docs/protocol.md §4). Optional fields are omitted, never null.
 import type { JsonValue } from "../protocol/json.ts";
 
 export const RECEIPT_VERSION = "0.5.0";

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolveConfig } from "../daemon/config.ts";
 import { probeSocket } from "../daemon/socket-path.ts";
+import { look } from "../status/discover.ts";
 import type { Platform } from "../paths/resolve.ts";
 import { darwinAgentPlistPath, DARWIN_SYSTEM_FILES, launchdTarget } from "./darwin.ts";
 import { linuxUserUnitPath, LINUX_SYSTEM_FILES } from "./linux.ts";
@@ -26,7 +27,12 @@ export interface ServiceStatus {
   db: string;
   /** The config the paths came from, or why the defaults are shown. */
   paths_from: string;
+  /** A daemon runs on the socket, whether or not the service manager started it. */
   running: boolean;
+  /** The daemon on the socket is the service manager's (false also when none runs). */
+  managed: boolean;
+  /** The pid of the daemon on the socket, from its status file (null when it cannot be read). */
+  daemon_pid: number | null;
 }
 
 function systemdState(scope: Scope): { enabled: string; state: string; pid: number | null } {
@@ -72,10 +78,15 @@ export async function serviceStatus(platform: Platform, scope: Scope, uid: numbe
   const p = paths(platform, scope);
   const probe = await probeSocket(p.socket);
   const socketState = probe === "live" ? "accepting" : probe === "refused" ? "not listening" : "cannot connect";
+  // A daemon started by hand on the same socket runs too: its status file names its pid.
+  const seen = look(p.socket);
+  const daemonPid = seen.file.kind === "ok" && seen.alive === true ? seen.file.status.pid : null;
+  const live = probe === "live" || seen.listening === true;
+  const managed = live && s.pid !== null && (daemonPid === null || daemonPid === s.pid);
   return {
     platform, scope, manager, definition, installed: existsSync(definition), enabled: s.enabled, state: s.state, pid: s.pid,
     socket: p.socket, socket_state: socketState, db: p.db, paths_from: p.from,
-    running: s.pid !== null && probe === "live",
+    running: live, managed, daemon_pid: daemonPid,
   };
 }
 
@@ -84,6 +95,9 @@ export function renderStatus(s: ServiceStatus): string {
     `agent-receipts service (${s.scope}, ${s.manager})`,
     `  definition  ${s.definition} (${s.installed ? "installed" : "not installed"}, ${s.enabled})`,
     `  state       ${s.state}${s.pid !== null ? `, pid ${s.pid}` : ""}`,
+    ...(s.running && !s.managed
+      ? [`  daemon      running${s.daemon_pid !== null ? ` (pid ${s.daemon_pid})` : ""}, but not managed by the service: it was started by hand; stop it before "service install"`]
+      : []),
     `  socket      ${s.socket} (${s.socket_state})`,
     `  database    ${s.db}`,
     `  paths from  ${s.paths_from}`,

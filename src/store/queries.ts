@@ -35,3 +35,21 @@ export function chainIdsWithPrefix(db: Database, prefix: string): string[] {
     .all(prefix, `${prefix}\u{10FFFF}`)
     .map((r) => r.chain_id);
 }
+
+/**
+ * Chains starting with `prefix` whose last receipt is not terminal, in one
+ * query over the (chain_id, sequence) index: at shutdown there may be tens of
+ * thousands of closed sub-agent chains and only a few open ones. An
+ * unparsable tail counts as terminal, as in readTail.
+ */
+export function openChainIdsWithPrefix(db: Database, prefix: string): string[] {
+  return db
+    .query<{ chain_id: string }, [string, string]>(
+      `SELECT r.chain_id FROM receipts r
+       JOIN (SELECT chain_id, MAX(sequence) AS seq FROM receipts WHERE chain_id >= ? AND chain_id < ? GROUP BY chain_id) t
+         ON r.chain_id = t.chain_id AND r.sequence = t.seq
+       WHERE (CASE WHEN json_valid(r.receipt_json) THEN json_extract(r.receipt_json, '$.credentialSubject.chain.terminal') ELSE 1 END) IS NOT 1`,
+    )
+    .all(prefix, `${prefix}\u{10FFFF}`)
+    .map((r) => r.chain_id);
+}

@@ -72,6 +72,14 @@ export class StoreReader {
       .all(chainId, from, to);
   }
 
+  /** The stored receipt JSON at one position of a chain, or null. */
+  receiptJsonAt(chainId: string, sequence: number): string | null {
+    const row = this.db
+      .query<{ receipt_json: unknown }, [string, number]>("SELECT receipt_json FROM receipts WHERE chain_id = ? AND sequence = ?")
+      .get(chainId, sequence);
+    return typeof row?.receipt_json === "string" ? row.receipt_json : null;
+  }
+
   /** Streams a chain's whole rows in sequence order, whatever their column types. */
   *iterateStoredChain(chainId: string): Generator<StoredRow> {
     yield* this.db.query<StoredRow, [string]>(`${SELECT_ROWS} WHERE chain_id = ? ORDER BY sequence`).iterate(chainId);

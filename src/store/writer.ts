@@ -2,8 +2,33 @@
 // synchronous=FULL, so a committed batch survives a power cut.
 import { Database } from "bun:sqlite";
 import { checkDbFiles, ensureParentDir, tightenDbFiles } from "../os/files.ts";
-import { SCHEMA_SQL, type ChainSummary, type ChainTail, type ReceiptRow } from "./schema.ts";
-import { chainIdsWithPrefix, listChains, readTail } from "./queries.ts";
+import { READER_INDEXES_SQL, SCHEMA_SQL, type ChainSummary, type ChainTail, type ReceiptRow } from "./schema.ts";
+import { chainIdsWithPrefix, listChains, openChainIdsWithPrefix, readTail } from "./queries.ts";
+import { describeSqliteError, schemaProblem } from "./schema-check.ts";
+
+/** A file that is not this project's database, named with what was expected. */
+export class StoreSchemaError extends Error {}
+
+/** Opens (creating when absent) and sets up the database, refusing another program's file by name. */
+function openChecked(path: string): Database {
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { create: true, readwrite: true, strict: true });
+    db.run("PRAGMA busy_timeout = 5000");
+    const problem = schemaProblem(db, path, true);
+    if (problem !== undefined) throw new StoreSchemaError(problem);
+    db.run("PRAGMA journal_mode = WAL");
+    db.run("PRAGMA synchronous = FULL");
+    db.run(SCHEMA_SQL);
+    // The readers' indexes: a one-time build on a database that predates them.
+    db.run(READER_INDEXES_SQL);
+    return db;
+  } catch (err) {
+    db?.close();
+    const described = describeSqliteError(path, err);
+    throw described === undefined ? err : new StoreSchemaError(described);
+  }
+}
 
 export class StoreWriter {
   readonly db: Database;
@@ -13,11 +38,7 @@ export class StoreWriter {
   constructor(readonly path: string) {
     checkDbFiles(path);
     ensureParentDir(path);
-    this.db = new Database(path, { create: true, readwrite: true, strict: true });
-    this.db.run("PRAGMA journal_mode = WAL");
-    this.db.run("PRAGMA synchronous = FULL");
-    this.db.run("PRAGMA busy_timeout = 5000");
-    this.db.run(SCHEMA_SQL);
+    this.db = openChecked(path);
     tightenDbFiles(path);
     this.insert = this.db.prepare<void, ReceiptRow>(
       `INSERT INTO receipts (id, chain_id, sequence, action_type, tool_name, risk_level, status, timestamp, issuer_id,
@@ -47,8 +68,22 @@ export class StoreWriter {
     return chainIdsWithPrefix(this.db, prefix);
   }
 
-  close(): void {
-    this.db.close();
+  openChainIdsWithPrefix(prefix: string): string[] {
+    return openChainIdsWithPrefix(this.db, prefix);
+  }
+
+  /**
+   * Folds the WAL into the database file and closes, so that after a clean
+   * stop `receipts.db` alone holds every receipt (a copy of it is a backup).
+   * Statements are finalized first: with one left open, SQLite keeps the
+   * connection as a zombie and never checkpoints. Returns false when a reader
+   * kept the checkpoint from completing (the WAL then stays, still valid).
+   */
+  close(): boolean {
+    this.insert.finalize();
+    const result = this.db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
+    this.db.close(true);
     tightenDbFiles(this.path);
+    return result !== null && result.busy === 0;
   }
 }

@@ -1,9 +1,11 @@
-// The in-order rules of PROTOCOL §7 for one chain: status shape, signature
-// (already checked by a worker), hash link, sequence, chain id, terminal.
+// The in-order rules of docs/protocol.md §7 for one chain: status shape, signature
+// (already checked by a worker), index columns of a stored row, hash link,
+// sequence, chain id, terminal.
 import type { CheckedReceipt, ReceiptProblem } from "./check-receipt.ts";
 
 export type BreakReason =
   | ReceiptProblem
+  | "column_mismatch"
   | "invalid_chain_status"
   | "broken_hash_link"
   | "sequence_gap"
@@ -14,6 +16,7 @@ export const REASON_TEXT: Record<BreakReason, string> = {
   malformed_receipt: "malformed receipt",
   malformed_proof: "malformed proof",
   bad_signature: "bad signature",
+  column_mismatch: "index column differs from the signed receipt",
   invalid_chain_status: "invalid chain status",
   broken_hash_link: "broken hash link",
   sequence_gap: "sequence gap",
@@ -26,9 +29,11 @@ export interface ChainBreak {
   sequence: number | null;
   receiptId: string;
   reason: BreakReason;
-  /** Every rule this receipt fails, in PROTOCOL §7 order; `reason` is the first. */
+  /** Every rule this receipt fails, in docs/protocol.md §7 order; `reason` is the first. */
   reasons: BreakReason[];
   detail: string;
+  /** With column_mismatch: the stored row's columns that differ from its signed receipt. */
+  columns?: string[];
 }
 
 export type ChainStatusVerdict = "complete" | "interrupted" | "unknown";
@@ -36,7 +41,7 @@ export type ChainStatusVerdict = "complete" | "interrupted" | "unknown";
 export type Violation = [BreakReason, string];
 
 /**
- * The rules of PROTOCOL §7 for receipt `r` at chain index `i`, in §7 order.
+ * The rules of docs/protocol.md §7 for receipt `r` at chain index `i`, in §7 order.
  * `prev` is receipt i-1 (null exactly when i is 0); `firstChainId` the chain
  * id every receipt must carry.
  */
@@ -47,6 +52,8 @@ export function violations(r: CheckedReceipt, i: number, prev: CheckedReceipt | 
     : r.terminal === true && (r.status === "complete" || r.status === "interrupted");
   if (!statusOk) found.push(["invalid_chain_status", `chain.status ${JSON.stringify(r.status)} with terminal ${JSON.stringify(r.terminal)}`]);
   if (r.problem === "malformed_proof" || r.problem === "bad_signature") found.push([r.problem, r.detail ?? ""]);
+  // Before the links: an edited column says what the row is, not how it relates to its neighbours.
+  if (r.columns !== undefined) found.push(["column_mismatch", r.columns.detail]);
   if (prev === null) {
     if (r.previousHash !== null) found.push(["broken_hash_link", "the first receipt must have previous_receipt_hash null"]);
     if (!isSequence(r.sequence)) found.push(["sequence_gap", `the first sequence is ${JSON.stringify(r.sequence)}, not an integer >= 1`]);
@@ -63,7 +70,7 @@ export function violations(r: CheckedReceipt, i: number, prev: CheckedReceipt | 
 }
 
 export function toBreak(found: Violation[], i: number, r: CheckedReceipt): ChainBreak {
-  return {
+  const b: ChainBreak = {
     index: i,
     sequence: typeof r.sequence === "number" ? r.sequence : null,
     receiptId: r.id,
@@ -71,6 +78,8 @@ export function toBreak(found: Violation[], i: number, r: CheckedReceipt): Chain
     reasons: found.map(([reason]) => reason),
     detail: found[0]![1],
   };
+  if (r.columns !== undefined) b.columns = r.columns.columns;
+  return b;
 }
 
 /**

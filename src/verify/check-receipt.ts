@@ -1,9 +1,12 @@
 // Per-receipt work of verification that does not depend on order: parse,
-// canonicalize, hash, check the proof. Runs inside the verify workers.
+// canonicalize, hash, check the proof and, for a stored row, its index
+// columns. Runs inside the verify workers.
 import type { KeyObject } from "node:crypto";
 import { canonicalJson, sha256Hex } from "../receipt/canonical.ts";
 import { verifyBytes } from "../receipt/keys.ts";
 import { MalformedProofError, signatureOf } from "../receipt/proof.ts";
+import type { StoredRow } from "../store/schema.ts";
+import { columnMismatch, type ColumnMismatch, type ReceiptFields } from "./columns.ts";
 
 export type ReceiptProblem = "malformed_receipt" | "malformed_proof" | "bad_signature";
 
@@ -18,24 +21,45 @@ export interface CheckedReceipt {
   status: unknown;
   problem?: ReceiptProblem;
   detail?: string;
+  /** A stored row whose index columns differ from its signed receipt. */
+  columns?: ColumnMismatch;
+  /** proof.verificationMethod of a receipt whose signature fails: it may name the key that signed it. */
+  verificationMethod?: string;
 }
 
-interface ParsedReceipt {
-  id?: unknown;
-  proof?: unknown;
-  credentialSubject?: { chain?: { sequence?: unknown; previous_receipt_hash?: unknown; chain_id?: unknown; terminal?: unknown; status?: unknown } };
+/** One receipt checked, with what the caller counts beyond the chain rules. */
+export interface Inspected {
+  checked: CheckedReceipt;
+  /** Parsed as a JSON object with a credentialSubject.chain object: it is at least shaped like a receipt. */
+  receiptLike: boolean;
+  /** action.idempotency_key of a receipt whose signature verifies. */
+  idempotencyKey?: string;
 }
 
 export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt {
-  let receipt: ParsedReceipt;
+  return inspect(json, publicKey, undefined).checked;
+}
+
+/** Checks a stored row: its receipt as checkReceipt does, and its index columns against that receipt. */
+export function checkStoredRow(row: StoredRow, publicKey: KeyObject): Inspected {
+  return inspect(row.receipt_json, publicKey, row);
+}
+
+export function inspectReceipt(json: string, publicKey: KeyObject): Inspected {
+  return inspect(json, publicKey, undefined);
+}
+
+function inspect(json: unknown, publicKey: KeyObject, row: StoredRow | undefined): Inspected {
+  if (typeof json !== "string") return { checked: malformed("receipt_json is not text"), receiptLike: false };
+  let receipt: ReceiptFields;
   try {
-    receipt = JSON.parse(json) as ParsedReceipt;
+    receipt = JSON.parse(json) as ReceiptFields;
   } catch (err) {
-    return malformed(`not JSON: ${(err as Error).message}`);
+    return { checked: malformed(`not JSON: ${(err as Error).message}`), receiptLike: false };
   }
-  if (typeof receipt !== "object" || receipt === null || Array.isArray(receipt)) return malformed("not a JSON object");
+  if (typeof receipt !== "object" || receipt === null || Array.isArray(receipt)) return { checked: malformed("not a JSON object"), receiptLike: false };
   const chain = receipt.credentialSubject?.chain;
-  const base = {
+  const base: CheckedReceipt = {
     id: typeof receipt.id === "string" ? receipt.id : "",
     hash: "",
     sequence: chain?.sequence,
@@ -44,7 +68,14 @@ export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt
     terminal: chain?.terminal,
     status: chain?.status,
   };
-  if (chain === undefined || typeof chain !== "object") return { ...base, problem: "malformed_receipt", detail: "credentialSubject.chain is missing" };
+  if (chain === undefined || chain === null || typeof chain !== "object") {
+    return { checked: { ...base, problem: "malformed_receipt", detail: "credentialSubject.chain is missing" }, receiptLike: false };
+  }
+  // The columns are compared once the hash is known, whatever else is wrong with the receipt.
+  const done = (checked: CheckedReceipt): Inspected => {
+    const mismatch = row === undefined ? null : columnMismatch(row, receipt, checked.hash);
+    return { checked: mismatch === null ? checked : { ...checked, columns: mismatch }, receiptLike: true };
+  };
   // The parsed object is ours: drop the proof in place rather than copying the receipt.
   const proof = receipt.proof;
   delete receipt.proof;
@@ -52,7 +83,7 @@ export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt
   try {
     bytes = Buffer.from(canonicalJson(receipt), "utf8");
   } catch (err) {
-    return { ...base, problem: "malformed_receipt", detail: (err as Error).message };
+    return done({ ...base, problem: "malformed_receipt", detail: (err as Error).message });
   }
   // Hash and signature cover the same bytes: encode once.
   base.hash = `sha256:${sha256Hex(bytes)}`;
@@ -60,13 +91,19 @@ export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt
   try {
     signature = signatureOf(proof);
   } catch (err) {
-    if (err instanceof MalformedProofError) return { ...base, problem: "malformed_proof", detail: err.message };
+    if (err instanceof MalformedProofError) return done({ ...base, problem: "malformed_proof", detail: err.message });
     throw err;
   }
   if (!verifyBytes(publicKey, bytes, signature)) {
-    return { ...base, problem: "bad_signature", detail: "Ed25519 signature does not match the receipt under this public key" };
+    const method = (proof as { verificationMethod?: unknown }).verificationMethod;
+    const checked: CheckedReceipt = { ...base, problem: "bad_signature", detail: "Ed25519 signature does not match the receipt under this public key" };
+    if (typeof method === "string") checked.verificationMethod = method;
+    return done(checked);
   }
-  return base;
+  const result = done(base);
+  const key = receipt.credentialSubject?.action?.idempotency_key;
+  if (typeof key === "string") result.idempotencyKey = key;
+  return result;
 }
 
 function malformed(detail: string): CheckedReceipt {

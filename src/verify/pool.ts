@@ -3,11 +3,10 @@
 import { availableParallelism } from "node:os";
 import { workerPath } from "../runtime/worker-path.ts";
 import { WORKERS } from "../runtime/workers.ts";
-import type { Segment } from "./chain-rules.ts";
-import type { BatchSource, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
+import type { BatchResult, BatchSource, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
 
 interface Pending {
-  resolve: (segment: Segment) => void;
+  resolve: (result: BatchResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -22,7 +21,7 @@ export class VerifyPool {
       worker.onmessage = (event: MessageEvent<VerifyResponse>) => {
         const p = this.pending.get(event.data.batch);
         this.pending.delete(event.data.batch);
-        if ("segment" in event.data) p?.resolve(event.data.segment);
+        if ("result" in event.data) p?.resolve(event.data.result);
         else p?.reject(new Error(event.data.error));
       };
       worker.onerror = (event) => {
@@ -40,7 +39,7 @@ export class VerifyPool {
   }
 
   /** Checks a non-empty batch of receipts at chain indexes base, base+1, ... */
-  check(source: BatchSource, base: number): Promise<Segment> {
+  check(source: BatchSource, base: number): Promise<BatchResult> {
     const batch = this.nextBatch++;
     const worker = this.workers[batch % this.workers.length]!;
     return new Promise((resolve, reject) => {

@@ -1,12 +1,15 @@
-// The verify use case: open the source and key, verify each chain, return a report.
+// The verify use case: open the source and key, verify each chain, find the
+// retries, return a report.
+import { UserFacingError } from "../errors.ts";
 import { loadPublicKey } from "../keys/key-files.ts";
 import { StoreReader } from "../store/reader.ts";
+import { findRetries } from "./find-retries.ts";
 import { VerifyPool } from "./pool.ts";
 import { endProgress, progressReporter } from "./progress.ts";
 import type { VerifyReport } from "./report.ts";
-import { firstChainId, jsonLines, rowBatches } from "./sources.ts";
-import { verifyBatches, verifyChain, type ChainResult } from "./verify-chain.ts";
-import { UserFacingError } from "../errors.ts";
+import { RetryTracker } from "./retries.ts";
+import { firstChainId, jsonLines, rowBatches, SourceError } from "./sources.ts";
+import { verifyBatches, verifyChain, type ChainResult, type VerifyChainOptions } from "./verify-chain.ts";
 
 export class UnknownChainError extends UserFacingError {}
 
@@ -22,13 +25,22 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
   const key = loadPublicKey(req.publicKeyPath);
   const reader = req.file === undefined ? new StoreReader(req.db!) : null;
   const pool = new VerifyPool(key.pem, req.workers);
+  const tracker = new RetryTracker();
   const chains: ChainResult[] = [];
+  const options = (label: string, total: number | undefined): VerifyChainOptions => {
+    const chain = chains.length;
+    return {
+      onProgress: progressReporter(label, total),
+      onKeyed: (keyed, limit) => tracker.add(chain, keyed.hashes, keyed.indexes, limit),
+    };
+  };
   try {
     if (reader === null) {
       const file = req.file!;
       const chainId = await firstChainId(file);
-      const result = await verifyChain(chainId, jsonLines(file), pool, { onProgress: progressReporter(chainId, undefined) });
+      const result = await verifyChain(chainId, jsonLines(file), pool, options(chainId, undefined));
       endProgress();
+      checkReceiptsFile(file, result);
       if (req.chain !== undefined && result.chainId !== req.chain) throw new UnknownChainError(`file ${file} holds chain ${result.chainId}, not ${req.chain}`);
       chains.push(result);
     } else {
@@ -39,18 +51,29 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
         throw new UnknownChainError(`no chain "${req.chain}" in ${req.db}${known === "" ? " (the database has no chains)" : `; chains: ${known}`}`);
       }
       for (const s of selected) {
-        chains.push(await verifyBatches(s.chainId, rowBatches(reader, s.chainId), pool, { onProgress: progressReporter(s.chainId, s.count) }));
+        chains.push(await verifyBatches(s.chainId, rowBatches(reader, s.chainId), pool, options(s.chainId, s.count)));
         endProgress();
       }
     }
+    return {
+      valid: chains.every((c) => c.valid),
+      source: req.file === undefined ? { db: req.db! } : { file: req.file },
+      publicKey: { path: req.publicKeyPath, fingerprint: key.fingerprint },
+      chains,
+      retries: await findRetries(tracker, chains, reader === null ? { file: req.file! } : { reader }),
+    };
   } finally {
     pool.close();
     reader?.close();
   }
-  return {
-    valid: chains.every((c) => c.valid),
-    source: req.file === undefined ? { db: req.db! } : { file: req.file },
-    publicKey: { path: req.publicKeyPath, fingerprint: key.fingerprint },
-    chains,
-  };
+}
+
+/** A file given to --file that holds no receipt at all is a wrong argument, not a broken chain. */
+function checkReceiptsFile(file: string, result: ChainResult): void {
+  const hint = "--file takes JSON Lines, one receipt per line, as exported from the database";
+  if (result.count === 0) throw new SourceError(`${file} is not a receipts file: it holds no receipts (${hint})`);
+  if (result.tally.receiptLike === 0) {
+    const first = result.break?.detail ? ` (the first line: ${result.break.detail})` : "";
+    throw new SourceError(`${file} is not a receipts file: none of its ${result.count} lines is a receipt${first}. ${hint}`);
+  }
 }

@@ -3,6 +3,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { StoreReader } from "../store/reader.ts";
+import type { StoredRow } from "../store/schema.ts";
 import type { BatchJob } from "./pool-messages.ts";
 import { UserFacingError } from "../errors.ts";
 
@@ -57,8 +58,8 @@ export async function* jsonBatches(receipts: Iterable<string> | AsyncIterable<st
  */
 export async function* rowBatches(reader: StoreReader, chainId: string, size = DEFAULT_BATCH): AsyncGenerator<BatchJob> {
   if (!reader.integerSequences(chainId)) {
-    // Ranges need integer keys; a tampered column is read row by row instead.
-    yield* jsonBatches(receiptTexts(reader, chainId), size);
+    // Ranges need integer keys; a tampered column is read row by row instead (and reported by the workers).
+    yield* storedBatches(reader.iterateStoredChain(chainId), size);
     return;
   }
   let from = 0;
@@ -76,6 +77,14 @@ export async function* rowBatches(reader: StoreReader, chainId: string, size = D
   if (count > 0) yield { count, source: { kind: "rows", db: reader.path, chainId, fromSequence: from, toSequence: last + 1 } };
 }
 
-function* receiptTexts(reader: StoreReader, chainId: string): Generator<string> {
-  for (const row of reader.iterateChain(chainId)) yield row.receiptJson;
+function* storedBatches(rows: Iterable<StoredRow>, size: number): Generator<BatchJob> {
+  let batch: StoredRow[] = [];
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length === size) {
+      yield { count: batch.length, source: { kind: "stored", rows: batch } };
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield { count: batch.length, source: { kind: "stored", rows: batch } };
 }

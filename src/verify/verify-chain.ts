@@ -1,9 +1,10 @@
 // Streams one chain through the worker pool and the in-order rules. Takes
 // batches from any source, so --db and --file share it. Memory is bounded by
-// the batches in flight, not by the chain length.
-import { ChainRules, type ChainBreak, type ChainStatusVerdict, type Segment } from "./chain-rules.ts";
+// the batches in flight, not by the chain length (keyed receipts aside, see
+// retries.ts).
+import { ChainRules, type ChainBreak, type ChainStatusVerdict } from "./chain-rules.ts";
 import type { VerifyPool } from "./pool.ts";
-import type { BatchJob } from "./pool-messages.ts";
+import type { BatchJob, BatchResult, BatchTally, KeyedReceipts } from "./pool-messages.ts";
 import { DEFAULT_BATCH, jsonBatches, SourceError } from "./sources.ts";
 
 export interface ChainResult {
@@ -12,12 +13,25 @@ export interface ChainResult {
   count: number;
   status: ChainStatusVerdict;
   break?: ChainBreak;
+  /** Over the receipts checked: all of them while none verifies, so a wrong key is told from tampering. */
+  tally: BatchTally;
+  /** The sequence of the first receipt, when it has one. */
+  firstSequence?: number;
+  /** proof.verificationMethod of the first receipt seen whose signature failed. */
+  verificationMethod?: string;
 }
 
 export interface VerifyChainOptions {
   batchSize?: number;
   /** Called with the number of receipts checked so far, at most once per batch. */
   onProgress?: (checked: number) => void;
+  /** Called per batch, in order, with its keyed receipts and the index below which the chain verified so far. */
+  onKeyed?: (keyed: KeyedReceipts, limit: number) => void;
+}
+
+/** True when receipts were checked and not one verifies under the key, though some carry a well-formed signature. */
+export function keyMismatch(r: ChainResult): boolean {
+  return !r.valid && r.tally.verified === 0 && r.tally.badSignatures > 0;
 }
 
 /** Verifies a chain given as batches (see sources.ts), in order, with the checks spread over the pool. */
@@ -29,23 +43,35 @@ export async function verifyBatches(
 ): Promise<ChainResult> {
   const maxInFlight = pool.size * 2;
   const rules = new ChainRules();
-  const inFlight: Array<Promise<Segment>> = [];
+  const inFlight: Array<Promise<BatchResult>> = [];
+  const tally: BatchTally = { verified: 0, badSignatures: 0, receiptLike: 0 };
+  let firstSequence: number | undefined;
+  let verificationMethod: string | undefined;
   let total = 0;
 
   const drainOne = async (): Promise<void> => {
-    rules.acceptSegment(await inFlight.shift()!);
+    const { segment, tally: t, keyed } = await inFlight.shift()!;
+    if (rules.count === 0 && typeof segment.head.sequence === "number") firstSequence = segment.head.sequence;
+    rules.acceptSegment(segment);
+    tally.verified += t.verified;
+    tally.badSignatures += t.badSignatures;
+    tally.receiptLike += t.receiptLike;
+    verificationMethod ??= segment.head.verificationMethod ?? segment.tail.verificationMethod;
+    options.onKeyed?.(keyed, rules.broken === null ? Infinity : rules.broken.index);
     options.onProgress?.(rules.count);
   };
-  const check = async (job: BatchJob, base: number): Promise<Segment> => {
-    const segment = await pool.check(job.source, base);
-    if (segment.count !== job.count) {
-      throw new SourceError(`chain ${chainId} changed while it was being verified (expected ${job.count} receipts in a batch, read ${segment.count}); run verify again`);
+  const check = async (job: BatchJob, base: number): Promise<BatchResult> => {
+    const result = await pool.check(job.source, base);
+    if (result.segment.count !== job.count) {
+      throw new SourceError(`chain ${chainId} changed while it was being verified (expected ${job.count} receipts in a batch, read ${result.segment.count}); run verify again`);
     }
-    return segment;
+    return result;
   };
 
   for await (const job of batches) {
-    if (rules.broken === null) {
+    // After a break, checking goes on only while no receipt has verified: a
+    // key that verifies nothing is told from tampering by reading to the end.
+    if (rules.broken === null || tally.verified === 0) {
       const pending = check(job, total);
       pending.catch(() => {}); // observed when drained; avoid an "unhandled" report before that
       inFlight.push(pending);
@@ -55,8 +81,10 @@ export async function verifyBatches(
   }
   while (inFlight.length > 0) await drainOne();
 
-  const result: ChainResult = { chainId, valid: rules.broken === null, count: total, status: rules.broken === null ? rules.status : "unknown" };
+  const result: ChainResult = { chainId, valid: rules.broken === null, count: total, status: rules.broken === null ? rules.status : "unknown", tally };
   if (rules.broken !== null) result.break = rules.broken;
+  if (firstSequence !== undefined) result.firstSequence = firstSequence;
+  if (verificationMethod !== undefined) result.verificationMethod = verificationMethod;
   return result;
 }
 

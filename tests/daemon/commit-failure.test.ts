@@ -53,7 +53,7 @@ test("failed commits are retried without gaps or loss", async () => {
     const verify = Bun.spawnSync([BINARY, "verify", "--db", daemon.db, "--public-key", daemon.publicKey, "--json"]);
     expect(verify.exitCode).toBe(0);
     const report = JSON.parse(verify.stdout.toString());
-    expect(report.chains[0]).toMatchObject({ chainId: "cf", valid: true, count: 11, status: "interrupted" });
+    expect(report.chains[0]).toMatchObject({ chain_id: "cf", valid: true, count: 11, status: "interrupted" });
   } finally {
     await daemon.stop("SIGKILL");
   }

@@ -95,7 +95,7 @@ describe("4 emitter processes x 50 frames at once", () => {
     expect(last.chain).toMatchObject({ sequence: 201, terminal: true, status: "interrupted" });
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: "load", valid: true, count: 201, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: "load", valid: true, count: 201, status: "interrupted", retries: 0 }]);
   });
 });
 
@@ -295,7 +295,7 @@ describe("dropped events", () => {
     expect(await d.stop()).toBe(0);
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: "drops", valid: true, count: 5, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: "drops", valid: true, count: 5, status: "interrupted", retries: 0 }]);
   });
 });
 
@@ -340,7 +340,7 @@ describe("sub-agent chains", () => {
     }
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains.map((c) => [c.chainId, c.valid, c.count, c.status]).sort()).toEqual([
+    expect(v.report.chains.map((c) => [c.chain_id, c.valid, c.count, c.status]).sort()).toEqual([
       ["main", true, 4, "interrupted"],
       ["main/agent/helper", true, 3, "interrupted"],
       ["main/agent/other", true, 2, "interrupted"],

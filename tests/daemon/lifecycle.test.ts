@@ -57,7 +57,7 @@ describe("SIGTERM", () => {
     expectTerminator(x[3]!, "X", 4);
     let v = verify(d1.db, d1.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: "X", valid: true, count: 4, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: "X", valid: true, count: 4, status: "interrupted", retries: 0 }]);
 
     const d2 = await daemon({ dir, args: ["--chain-id", "X"] });
     expect(started(d2)).toMatchObject({ chain_id: "X-2", resumed_at_sequence: 0 });
@@ -76,8 +76,8 @@ describe("SIGTERM", () => {
     expect(v.code).toBe(0);
     // X-3 never got an event: no receipt, so no terminator either (nothing to terminate).
     expect(v.report.chains).toEqual([
-      { chainId: "X", valid: true, count: 4, status: "interrupted" },
-      { chainId: "X-2", valid: true, count: 2, status: "interrupted" },
+      { chain_id: "X", valid: true, count: 4, status: "interrupted", retries: 0 },
+      { chain_id: "X-2", valid: true, count: 2, status: "interrupted", retries: 0 },
     ]);
   });
 
@@ -102,7 +102,7 @@ describe("SIGTERM", () => {
     expect(await d3.stop()).toBe(0);
     const v = verify(d3.db, d3.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains.map((c) => c.chainId)).toEqual([today, `${today}-2`]);
+    expect(v.report.chains.map((c) => c.chain_id)).toEqual([today, `${today}-2`]);
   });
 
   test("under load: every complete frame sent before the signal is committed before the terminator, which is last", async () => {
@@ -125,7 +125,7 @@ describe("SIGTERM", () => {
     expect(events).toBe(rows.length - 1);
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: "busy", valid: true, count: rows.length, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: "busy", valid: true, count: rows.length, status: "interrupted", retries: 0 }]);
   });
 
   test("a silent client holding half a frame delays neither other clients nor shutdown", async () => {
@@ -173,9 +173,9 @@ describe("SIGKILL mid-load", () => {
     expect(chainProblems(before)).toEqual([]);
     const v1 = verify(d1.db, d1.publicKey);
     expect(v1.code).toBe(0);
-    expect(v1.report.chains.sort((a, b) => a.chainId.localeCompare(b.chainId))).toEqual([
-      { chainId: "K", valid: true, count: n, status: "unknown" },
-      { chainId: "K/agent/worker", valid: true, count: 1, status: "unknown" },
+    expect(v1.report.chains.sort((a, b) => a.chain_id.localeCompare(b.chain_id))).toEqual([
+      { chain_id: "K", valid: true, count: n, status: "unknown", retries: 0 },
+      { chain_id: "K/agent/worker", valid: true, count: 1, status: "unknown", retries: 0 },
     ]);
 
     // The stale socket left by SIGKILL is cleared; the chain resumes at its tail.
@@ -214,9 +214,9 @@ describe("SIGKILL mid-load", () => {
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     const v2 = verify(d2.db, d2.publicKey);
     expect(v2.code).toBe(0);
-    expect(v2.report.chains.sort((a, b) => a.chainId.localeCompare(b.chainId))).toEqual([
-      { chainId: "K", valid: true, count: n + 11, status: "interrupted" },
-      { chainId: "K/agent/worker", valid: true, count: 3, status: "interrupted" },
+    expect(v2.report.chains.sort((a, b) => a.chain_id.localeCompare(b.chain_id))).toEqual([
+      { chain_id: "K", valid: true, count: n + 11, status: "interrupted", retries: 0 },
+      { chain_id: "K/agent/worker", valid: true, count: 3, status: "interrupted", retries: 0 },
     ]);
   });
 });

@@ -1,4 +1,4 @@
-// Every malformed input of PROTOCOL §2/§3 sent by a separate process to the
+// Every malformed input of docs/protocol.md §2/§3 sent by a separate process to the
 // compiled daemon: no receipt, no consumed sequence, the daemon stays up, a
 // payload error drops only that frame (the same connection keeps working), a
 // framing error closes only that connection, and the log names the field.
@@ -304,7 +304,7 @@ describe("after all of it", () => {
     expect(chainProblems(rows)).toEqual([]);
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: CHAIN, valid: true, count: expected + 1, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: CHAIN, valid: true, count: expected + 1, status: "interrupted", retries: 0 }]);
     expect(d.stderr()).not.toContain(SECRET);
   });
 });

@@ -74,6 +74,6 @@ describe("deeply nested payloads", () => {
     expect(rows.at(-1)!.receipt.credentialSubject.chain).toMatchObject({ terminal: true, status: "interrupted" });
     const v = verify(d.db, d.publicKey);
     expect(v.code).toBe(0);
-    expect(v.report.chains).toEqual([{ chainId: CHAIN, valid: true, count: expected + 1, status: "interrupted" }]);
+    expect(v.report.chains).toEqual([{ chain_id: CHAIN, valid: true, count: expected + 1, status: "interrupted", retries: 0 }]);
   });
 });

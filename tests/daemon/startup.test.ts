@@ -1,4 +1,4 @@
-// Start-up rules of the compiled daemon (PROTOCOL §2, §9; issue 3 items 1, 8,
+// Start-up rules of the compiled daemon (docs/protocol.md §2, §9; issue 3 items 1, 8,
 // 9, 10): socket path policy, stale and live sockets, key files, file modes,
 // `keys init` / `keys show`, configuration precedence and the version flags.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";

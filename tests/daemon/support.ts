@@ -234,7 +234,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 
 export interface VerifyResult {
   code: number;
-  report: { valid: boolean; chains: Array<{ chainId: string; valid: boolean; count: number; status: string; break?: unknown }> };
+  report: { valid: boolean; chains: Array<{ chain_id: string; valid: boolean; count: number; status: string; retries: number; break?: unknown }> };
   stderr: string;
 }
 
@@ -247,7 +247,7 @@ export function verify(db: string, publicKey: string): VerifyResult {
     throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
   }
   // Chains sorted by id, so tests do not depend on the verifier's output order.
-  report.chains?.sort((a, b) => (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0));
+  report.chains?.sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
   return { code: r.code, report, stderr: r.stderr };
 }
 

@@ -545,7 +545,7 @@ describe.skipIf(!IS_ROOT)("separation on a system install (real users; needs roo
   test("forged identity fields in a frame change nothing the kernel attests", async () => {
     const forged: Record<string, Json> = {
       issuer_name: "root-daemon", issuer_model: "forged-model", operator_id: "root",
-      // Not frame fields: they look like attestation and must be ignored (PROTOCOL §3: unknown keys are ignored).
+      // Not frame fields: they look like attestation and must be ignored (docs/protocol.md §3: unknown keys are ignored).
       pid: 1, uid: 0, gid: 0, exe_path: "/sbin/init",
       peer_credential: { platform: "linux", pid: 1, uid: 0, gid: 0, exe_path: "/sbin/init" },
       principal: { id: "did:user:root" },
@@ -671,10 +671,10 @@ describe.skipIf(!IS_ROOT)("separation on a system install (real users; needs roo
     const v = runAs(AUDITOR, [inst.binary, "verify", "--db", inst.db, "--public-key", inst.publicKey, "--json"]);
     expect(v.stderr).toBe("");
     expect(v.code).toBe(0);
-    const report = JSON.parse(v.stdout) as { valid: boolean; chains: Array<{ chainId: string; valid: boolean; count: number; status: string }> };
+    const report = JSON.parse(v.stdout) as { valid: boolean; chains: Array<{ chain_id: string; valid: boolean; count: number; status: string }> };
     expect(report.valid).toBe(true);
     const chainIds = subChainUsed ? [chainId, `${chainId}/agent/root`] : [chainId];
-    const chains = report.chains.map((c) => [c.chainId, c.valid, c.status]).sort();
+    const chains = report.chains.map((c) => [c.chain_id, c.valid, c.status]).sort();
     expect(chains).toEqual(chainIds.map((id) => [id, true, "interrupted"]));
 
     const rows = readReceipts(inst.db);

@@ -90,7 +90,7 @@ function resign(receipt: SignedReceipt, privateKeyPem: string): SignedReceipt {
 
 function parseJson(r: Run): {
   valid: boolean;
-  chains: Array<{ chainId: string; valid: boolean; count: number; status: string; break?: { index: number; sequence: number | null; reason: string; reasons: string[] } }>;
+  chains: Array<{ chain_id: string; valid: boolean; count: number; status: string; retries: number; break?: { index: number; sequence: number | null; reason: string; reasons: string[] } }>;
 } {
   return JSON.parse(r.stdout);
 }
@@ -172,7 +172,10 @@ describe("verify: valid and tampered databases", () => {
     const { receipt } = readRow(f.db, f.chainId, 5);
     const other = readRow(f.db, f.chainId, 2);
     receipt.credentialSubject.chain.previous_receipt_hash = other.hash;
-    setJson(f.db, f.chainId, 5, JSON.stringify(resign(receipt, f.keys.privateKeyPem)));
+    const resigned = resign(receipt, f.keys.privateKeyPem);
+    setJson(f.db, f.chainId, 5, JSON.stringify(resigned));
+    // Whoever holds the key also keeps the row's index columns in step with what they signed.
+    sql(f.db, "UPDATE receipts SET receipt_hash = ?, previous_receipt_hash = ? WHERE chain_id = ? AND sequence = 5", receiptHash(resigned), other.hash, f.chainId);
     const r = await verify(f.db, f.keys.publicKey);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/break at index 4 \(sequence 5,[^)]*\): broken hash link\n/);
@@ -235,7 +238,7 @@ describe("verify: valid and tampered databases", () => {
     expect(human.stdout).toContain("1 of 3 chain(s) BROKEN");
     const j = parseJson(await verify(f.db, f.keys.publicKey, "--json"));
     expect(j.valid).toBe(false);
-    expect(j.chains.map((c) => [c.chainId, c.valid, c.count, c.status])).toEqual([
+    expect(j.chains.map((c) => [c.chain_id, c.valid, c.count, c.status])).toEqual([
       ["alpha", true, 6, "interrupted"],
       ["beta", false, 3, "unknown"],
       ["gamma", true, 5, "interrupted"],
@@ -243,18 +246,21 @@ describe("verify: valid and tampered databases", () => {
     expect(j.chains[1]!.break).toMatchObject({ index: 1, reason: "bad_signature" });
     const only = await verify(f.db, f.keys.publicKey, "--chain", "gamma", "--json");
     expect(only.code).toBe(0);
-    expect(parseJson(only).chains.map((c) => c.chainId)).toEqual(["gamma"]);
+    expect(parseJson(only).chains.map((c) => c.chain_id)).toEqual(["gamma"]);
     const onlyBroken = await verify(f.db, f.keys.publicKey, "--chain", "beta");
     expect(onlyBroken.code).toBe(1);
   });
 
-  test("the wrong public key: every receipt fails, exit 1 at index 0", async () => {
+  test("the wrong public key: no receipt verifies, so the key does not match (exit 2), not a broken chain", async () => {
     const f = fixture(3);
     const other = join(f.dir, "other.pub");
     writeFileSync(other, generateKeyPair().publicKeyPem);
     const r = await verify(f.db, other);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/break at index 0 .*bad signature/);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/WRONG KEY\s+chain test-chain\s+3 receipts: none verifies under this key/);
+    expect(r.stdout).not.toContain("BROKEN");
+    expect(r.stderr).toMatch(/does not match the receipts: no receipt of chain test-chain \(3 receipts\) verifies under it/);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 });
 
@@ -278,7 +284,7 @@ describe("verify --file (JSON Lines)", () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`VALID\\s+chain ${f.chainId}\\s+10 receipts\\s+status: interrupted`));
     const okJson = await run(["verify", "--file", file, "--public-key", f.keys.publicKey, "--json"]);
-    expect(parseJson(okJson).chains).toEqual([{ chainId: f.chainId, valid: true, count: 10, status: "interrupted" }]);
+    expect(parseJson(okJson).chains).toEqual([{ chain_id: f.chainId, valid: true, count: 10, status: "interrupted", retries: 0 }]);
 
     const tampered = [...lines];
     const r6 = JSON.parse(tampered[6]!) as SignedReceipt;

@@ -1,6 +1,8 @@
 // Claude Code hook payload -> emitter event (pure mapping).
 import { expect, test } from "bun:test";
-import { HookPayloadError, mapClaudeCodeHook, responseError, splitToolName } from "../../src/hook/claude-code.ts";
+import { HookPayloadError, mapClaudeCodeHook, responseError, splitToolName, TOOL_HOOK_EVENTS } from "../../src/hook/claude-code.ts";
+import { omittedPayload } from "../../src/hook/omitted.ts";
+import { payloadHash } from "../../src/receipt/canonical.ts";
 
 const base = { session_id: "sess-1", transcript_path: "/home/u/.claude/t.jsonl", cwd: "/repo", tool_use_id: "toolu_01" };
 
@@ -71,4 +73,24 @@ test("other hook events are ignored; unusable payloads are errors", () => {
   expect(() => mapClaudeCodeHook([])).toThrow(HookPayloadError);
   expect(() => mapClaudeCodeHook({ hook_event_name: "PreToolUse", tool_name: "Read" })).toThrow(/session_id/);
   expect(() => mapClaudeCodeHook({ ...base, hook_event_name: "PreToolUse" })).toThrow(/tool_name/);
+});
+
+test("PermissionDenied -> denied with the reason as the error (the tool call did not run)", () => {
+  const payload = { ...base, hook_event_name: "PermissionDenied", tool_name: "Bash", tool_input: { command: "rm -rf /" }, reason: "auto mode: destructive command" };
+  expect(mapClaudeCodeHook(payload)!.event).toEqual({
+    tool: { name: "Bash" }, decision: "denied", input: { command: "rm -rf /" }, error: "auto mode: destructive command", correlationId: "toolu_01",
+  });
+  const { reason: _r, ...noReason } = payload;
+  expect(mapClaudeCodeHook(noReason)!.event.error).toBe("permission denied");
+});
+
+test("every tool hook event is mapped; TOOL_HOOK_EVENTS lists exactly those", () => {
+  for (const kind of TOOL_HOOK_EVENTS) expect(mapClaudeCodeHook({ ...base, hook_event_name: kind, tool_name: "Read", tool_input: {} })).not.toBeNull();
+  expect([...TOOL_HOOK_EVENTS].sort()).toEqual(["PermissionDenied", "PostToolUse", "PostToolUseFailure", "PreToolUse"]);
+});
+
+test("a payload too large for the frame is replaced by a stand-in holding the RFC 8785 hash of the original", () => {
+  const output = { b: "x".repeat(10), a: [1, 2] };
+  expect(omittedPayload(output)).toEqual({ omitted: "over the 1 MiB frame limit", sha256: payloadHash({ a: [1, 2], b: "x".repeat(10) }) });
+  expect(omittedPayload({ n: Number.POSITIVE_INFINITY })).toEqual({ omitted: "not encodable as RFC 8785 JSON" });
 });

@@ -97,8 +97,9 @@ describe("agent-receipts emit", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
     }
-    // Only the valid first line of the last case was sent (and confirmed before the error was reported).
-    expect(readReceipts(d.db).length).toBe(1);
+    // Nothing was sent, not even the valid first line of the last case: every line is checked before the first is sent.
+    await Bun.sleep(200);
+    expect(readReceipts(d.db).length).toBe(0);
   });
 
   test("daemon down: exit 1 naming the socket and how to start the daemon; --best-effort exits 0 with a warning", () => {
@@ -194,10 +195,10 @@ describe("agent-receipts hook claude-code", () => {
     expect(readReceipts(d.db).length).toBe(0);
   });
 
-  test("--strict: exit 1 when the daemon is down", () => {
+  test("--strict fails closed: exit 2 (blocks the tool call) with the reason when the daemon is down", () => {
     const env = { XDG_DATA_HOME: tempDir("ar-hook-data-"), AGENTRECEIPTS_SOCKET: join(tempDir("ar-hook-"), "none.sock") };
     const r = run(["hook", "claude-code", "--strict"], { stdin: pre("s-strict", "Bash", { command: "ls" }), env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("none.sock");
   });
 });

@@ -159,9 +159,11 @@ describe("caller bugs reject at once with a TypeError naming the field", () => {
   test("a frame of exactly 1 MiB is allowed", async () => {
     const l = await listener();
     const em = emitter({ socketPath: l.path });
-    const probe = JSON.stringify({ v: "1", ts_emit: new Date().toISOString(), session_id: em.sessionId, channel: "sdk", tool: { name: "t" }, decision: "allowed", input: "" });
+    const probe = JSON.stringify({
+      v: "1", ts_emit: new Date().toISOString(), session_id: em.sessionId, channel: "sdk", tool: { name: "t" }, decision: "allowed", input: "", idempotency_key: "k-1",
+    });
     const input = "y".repeat(MAX_FRAME_BYTES - Buffer.byteLength(probe));
-    expect(await em.emit({ tool: { name: "t" }, decision: "allowed", input })).toBe(true);
+    expect(await em.emit({ tool: { name: "t" }, decision: "allowed", input, idempotencyKey: "k-1" })).toBe(true);
     const [frame] = await l.waitForFrames(1);
     expect(Buffer.byteLength(JSON.stringify(frame))).toBe(MAX_FRAME_BYTES);
   });

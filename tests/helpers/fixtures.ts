@@ -58,12 +58,12 @@ export function frame(i: number, extra: Partial<Frame> = {}): Frame {
 /** Writes `count` event receipts (in batches) and optionally a terminator; returns the chain id. */
 export function makeChainDb(
   dbPath: string, privateKeyPem: string, count: number,
-  options: { chainId?: string; terminate?: boolean; batch?: number; frames?: (i: number) => Frame } = {},
+  options: { chainId?: string; terminate?: boolean; batch?: number; frames?: (i: number) => Frame; verificationMethod?: string } = {},
 ): string {
   const store = new StoreWriter(dbPath);
   const writer = new ChainWriter({
     store, signer: keySourceOf(parsePrivateKey(privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
-    verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: options.chainId ?? "test-chain",
+    verificationMethod: options.verificationMethod ?? "did:agent-receipts-daemon:local#k1", chainIdBase: options.chainId ?? "test-chain",
   });
   const batch = options.batch ?? 500;
   let pending: ChainEvent[] = [];

@@ -14,7 +14,7 @@ interface PlanJson {
   action: string;
   scope: string;
   platform: string;
-  steps: Array<{ kind: string; path?: string; mode?: number; content?: string; source?: string; argv?: string[]; stdin?: string; keepExisting?: boolean }>;
+  steps: Array<{ kind: string; path?: string; mode?: number; content?: string; source?: string; argv?: string[]; stdin?: string; keep_existing?: boolean }>;
   notes: string[];
 }
 
@@ -94,7 +94,7 @@ describe("service install --dry-run writes exactly the shipped files", () => {
       "systemctl daemon-reload", "systemctl enable agent-receipts.service", "systemctl restart agent-receipts.service",
     ]);
     const config = plan.steps.find((s) => s.path === "/etc/agentreceipts/daemon.toml")!;
-    expect([config.keepExisting, config.mode]).toEqual([true, 0o600]);
+    expect([config.keep_existing, config.mode]).toEqual([true, 0o600]);
   });
 
   test("the text dry run lists every step and prints every file in full", () => {

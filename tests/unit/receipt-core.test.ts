@@ -1,6 +1,6 @@
 // Receipt core: canonical JSON, payload hashes, keys, proofValue encoding,
 // interoperability with an independent Ed25519 implementation, and the
-// receipt builder's mapping rules (PROTOCOL §4, §5, §6).
+// receipt builder's mapping rules (docs/protocol.md §4, §5, §6).
 import { test, expect, describe } from "bun:test";
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -247,7 +247,7 @@ describe("signed receipts interoperate with @noble/ed25519", () => {
   });
 });
 
-describe("buildEventReceipt: PROTOCOL §4 mapping", () => {
+describe("buildEventReceipt: docs/protocol.md §4 mapping", () => {
   test("envelope, ids, chain position and the one clock reading", () => {
     const r = event();
     expect(r["@context"]).toEqual(["https://www.w3.org/ns/credentials/v2", "https://agentreceipts.ai/context/v2"]);
@@ -443,7 +443,7 @@ describe("buildEventReceipt: PROTOCOL §4 mapping", () => {
   });
 });
 
-describe("drop receipt and terminator (PROTOCOL §6)", () => {
+describe("drop receipt and terminator (docs/protocol.md §6)", () => {
   test("drop receipt shape", () => {
     const r = buildDropReceipt("sess-9", 4, TEST_PEER, POS, NOW, CONFIG);
     expect(r.issuer).toEqual({ id: CONFIG.issuerId, type: "AgentReceiptsDaemon", session_id: "sess-9" });

@@ -125,7 +125,7 @@ function expectedHashOf(file: JsonObject, path: Path): { hash: string; from: Pat
   return null;
 }
 
-/** Fields of `proof` outside the signature (PROTOCOL §5). */
+/** Fields of `proof` outside the signature (docs/protocol.md §5). */
 const UNSIGNED_PROOF_FIELDS = new Set([".proof.created", ".proof.verificationMethod", ".proof.proofPurpose"]);
 
 /** A different value of the same leaf. */

@@ -5,6 +5,7 @@ import { dlopen, FFIType, read, ptr } from "bun:ffi";
 import { loginOfUid } from "../../os/accounts.ts";
 import { DARWIN, decodeXucred, type Xucred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
+import { describeErrno } from "../../os/errno.ts";
 
 const libSystem = dlopen("/usr/lib/libSystem.B.dylib", {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
@@ -24,7 +25,7 @@ export class DarwinPeerCredReader implements PeerCredReader {
     const xucred = new Uint8Array(DARWIN.XUCRED_SIZE);
     const len = new Uint32Array([DARWIN.XUCRED_SIZE]);
     if (libSystem.symbols.getsockopt(fd, DARWIN.SOL_LOCAL, DARWIN.LOCAL_PEERCRED, ptr(xucred), ptr(len)) !== 0) {
-      throw new PeerCredError(`getsockopt(LOCAL_PEERCRED) failed with errno ${errno()}`);
+      throw new PeerCredError(`getsockopt(LOCAL_PEERCRED) failed: ${describeErrno(errno())}`);
     }
     const cred = decodeXucred(xucred);
     if (cred.version !== DARWIN.XUCRED_VERSION) throw new PeerCredError(`unexpected xucred version ${cred.version}`);
@@ -38,7 +39,7 @@ export class DarwinPeerCredReader implements PeerCredReader {
     const len = new Uint32Array([4]);
     // The peer may already be gone (ENOTCONN) while LOCAL_PEERCRED still answers: record pid 0, no path.
     if (libSystem.symbols.getsockopt(fd, DARWIN.SOL_LOCAL, DARWIN.LOCAL_PEEREPID, ptr(pidBuf), ptr(len)) !== 0) {
-      return { credential: { platform: "darwin", pid: 0, uid: cred.uid, gid }, exeNote: `LOCAL_PEEREPID failed with errno ${errno()}` };
+      return { credential: { platform: "darwin", pid: 0, uid: cred.uid, gid }, exeNote: `LOCAL_PEEREPID failed: ${describeErrno(errno())}` };
     }
     const pid = pidBuf[0]!;
     const credential = { platform: "darwin" as const, pid, uid: cred.uid, gid };

@@ -6,6 +6,7 @@ import { loginOfUid } from "../../os/accounts.ts";
 import { readlinkSync } from "node:fs";
 import { LINUX, decodeUcred } from "./layout.ts";
 import { PeerCredError, type PeerCapture, type PeerCredReader } from "./types.ts";
+import { describeErrno, isDescriptorExhaustion } from "../../os/errno.ts";
 
 const libc = dlopen("libc.so.6", {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
@@ -28,7 +29,7 @@ export class LinuxPeerCredReader implements PeerCredReader {
   capture(fd: number): PeerCapture {
     this.lenBuf[0] = LINUX.UCRED_SIZE;
     if (libc.symbols.getsockopt(fd, LINUX.SOL_SOCKET, LINUX.SO_PEERCRED, ptr(this.ucred), ptr(this.lenBuf)) !== 0) {
-      throw new PeerCredError(`getsockopt(SO_PEERCRED) failed with errno ${errno()}`);
+      throw new PeerCredError(`getsockopt(SO_PEERCRED) failed: ${describeErrno(errno())}`);
     }
     const { pid, uid, gid } = decodeUcred(this.ucred);
     const credential = { platform: "linux" as const, pid, uid, gid };
@@ -41,7 +42,11 @@ export class LinuxPeerCredReader implements PeerCredReader {
         pidfd = this.intBuf[0]!;
       } else {
         const e = errno();
-        if (e !== LINUX.ENOPROTOOPT) return { credential, exeNote: `peer process ${pid} already gone (SO_PEERPIDFD errno ${e})` };
+        if (e === LINUX.ESRCH) return { credential, exeNote: `peer process ${pid} already gone (SO_PEERPIDFD: ${describeErrno(e)})` };
+        if (isDescriptorExhaustion(e)) {
+          return { credential, exeNote: `no descriptor left to pin peer process ${pid} (SO_PEERPIDFD: ${describeErrno(e)})`, outOfDescriptors: true };
+        }
+        if (e !== LINUX.ENOPROTOOPT) return { credential, exeNote: `SO_PEERPIDFD failed for peer process ${pid}: ${describeErrno(e)}` };
         this.pidfdSupported = false;
         this.pending.push("kernel lacks SO_PEERPIDFD (Linux < 6.5): exe_path is read without pid-reuse protection");
       }
@@ -73,7 +78,7 @@ export class LinuxPeerCredReader implements PeerCredReader {
       }
       const e = errno();
       // ERANGE: the kernel wrote the size it needs into the length.
-      if (e !== LINUX.ERANGE || this.lenBuf[0]! <= buf.byteLength) throw new PeerCredError(`getsockopt(SO_PEERGROUPS) failed with errno ${e}`);
+      if (e !== LINUX.ERANGE || this.lenBuf[0]! <= buf.byteLength) throw new PeerCredError(`getsockopt(SO_PEERGROUPS) failed: ${describeErrno(e)}`);
       buf = new Uint32Array(Math.ceil(this.lenBuf[0]! / 4));
     }
   }

@@ -4,6 +4,8 @@ export interface PeerCapture {
   credential: PeerCredential;
   /** Why exe_path is missing, when it is. */
   exeNote?: string;
+  /** The daemon ran out of file descriptors (EMFILE/ENFILE) while attesting: it must stop accepting for a while. */
+  outOfDescriptors?: true;
 }
 
 /** Credentials could not be read: the connection must be closed. */

@@ -1,5 +1,5 @@
 // Turns a validated frame, the kernel-attested peer, a chain position and one
-// clock reading into an unsigned v0.5.0 receipt (PROTOCOL §4, §6). Pure apart
+// clock reading into an unsigned v0.5.0 receipt (docs/protocol.md §4, §6). Pure apart
 // from random ids; no I/O, no clock, no key.
 import { randomUUID } from "node:crypto";
 import type { Frame } from "../../protocol/frame-schema.ts";
@@ -97,7 +97,7 @@ function issuerOf(frame: Frame, config: BuildConfig): Issuer {
     issuer.operator = frame.operator_name === undefined ? { id: frame.operator_id } : { id: frame.operator_id, name: frame.operator_name };
   }
   issuer.session_id = frame.session_id;
-  // A null `usage` is no usage: optional fields are omitted, never null (PROTOCOL §4).
+  // A null `usage` is no usage: optional fields are omitted, never null (docs/protocol.md §4).
   const usage = isPayload(frame.usage) ? frame.usage : undefined;
   if (frame.agent_id !== undefined || frame.model !== undefined || frame.capture_method !== undefined || usage !== undefined) {
     const runtime: { [key: string]: JsonValue } = {};
@@ -135,7 +135,7 @@ export function buildEventReceipt(
   return envelope(issuerOf(frame, config), now, subject);
 }
 
-/** The synthetic receipt recording `dropCount` events an emitter failed to deliver (PROTOCOL §6). */
+/** The synthetic receipt recording `dropCount` events an emitter failed to deliver (docs/protocol.md §6). */
 export function buildDropReceipt(
   sessionId: string, dropCount: number, peer: AttestedPeer | null, pos: ChainPosition, now: string, config: BuildConfig,
   delegation?: Delegation,
@@ -149,7 +149,7 @@ export function buildDropReceipt(
   return envelope({ id: config.issuerId, type: ISSUER_TYPE, session_id: sessionId }, now, subject);
 }
 
-/** The terminator written on every open chain at shutdown (PROTOCOL §6). */
+/** The terminator written on every open chain at shutdown (docs/protocol.md §6). */
 export function buildTerminator(pos: ChainPosition, now: string, config: BuildConfig): UnsignedReceipt {
   return envelope({ id: config.issuerId, type: ISSUER_TYPE }, now, {
     principal: { id: UNKNOWN_PRINCIPAL },
@@ -159,7 +159,7 @@ export function buildTerminator(pos: ChainPosition, now: string, config: BuildCo
   });
 }
 
-/** Sub-agent chain id for an agent_id under a root chain (PROTOCOL §6). */
+/** Sub-agent chain id for an agent_id under a root chain (docs/protocol.md §6). */
 export function subAgentChainId(rootChainId: string, agentId: string): string {
   return `${rootChainId}/agent/${agentId}`;
 }

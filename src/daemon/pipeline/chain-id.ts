@@ -1,4 +1,4 @@
-// Chain id rules of PROTOCOL §6.
+// Chain id rules of docs/protocol.md §6.
 
 /** Default root chain id: the UTC date at daemon start. */
 export function dateChainId(now: Date): string {

@@ -13,6 +13,7 @@ import { rowOf } from "../../store/row.ts";
 import type { ReceiptRow } from "../../store/schema.ts";
 import type { StoreWriter } from "../../store/writer.ts";
 import { continuationId } from "./chain-id.ts";
+import { DEFAULT_MAX_AGENT_CHAINS } from "../limits.ts";
 
 export interface ChainEvent {
   /** Event number assigned by the receiver, used to acknowledge durability. */
@@ -28,6 +29,8 @@ export interface ChainWriterOptions {
   verificationMethod: string;
   /** Configured root chain id or the UTC date at start. */
   chainIdBase: string;
+  /** Sub-agent chains kept open at once (default DEFAULT_MAX_AGENT_CHAINS). */
+  maxAgentChains?: number;
   clock?: () => Date;
 }
 
@@ -55,14 +58,20 @@ export class ChainWriter {
   /** How the root chain was found at start. */
   readonly resumedFrom: number;
   private readonly committed = new Map<string, Tail | null>();
-  /** Chain ids resolved for each sub-agent (after continuation suffixes). */
+  /**
+   * Open chain of each sub-agent (after continuation suffixes), least recently
+   * used first. Beyond maxAgentChains the oldest are closed with a terminator;
+   * an agent that comes back continues on `<chain>-2` (then -3, ...).
+   */
   private readonly agentChains = new Map<string, string>();
+  private readonly maxAgentChains: number;
   private readonly build: BuildConfig;
   private readonly clock: () => Date;
 
   constructor(private readonly opts: ChainWriterOptions) {
     this.build = { issuerId: opts.issuerId };
     this.clock = opts.clock ?? (() => new Date());
+    this.maxAgentChains = opts.maxAgentChains ?? DEFAULT_MAX_AGENT_CHAINS;
     this.rootChainId = this.openChainId(opts.chainIdBase);
     this.resumedFrom = this.tailOf(this.rootChainId, new Map())?.sequence ?? 0;
   }
@@ -91,10 +100,9 @@ export class ChainWriter {
   private chainFor(frame: Frame): string {
     if (frame.agent_id === undefined) return this.rootChainId;
     let id = this.agentChains.get(frame.agent_id);
-    if (id === undefined) {
-      id = this.openChainId(subAgentChainId(this.rootChainId, frame.agent_id));
-      this.agentChains.set(frame.agent_id, id);
-    }
+    if (id === undefined) id = this.openChainId(subAgentChainId(this.rootChainId, frame.agent_id));
+    else this.agentChains.delete(frame.agent_id);
+    this.agentChains.set(frame.agent_id, id); // now the most recently used
     return id;
   }
 
@@ -160,15 +168,50 @@ export class ChainWriter {
         rejected.push({ no: event.no, reason: (err as Error).message });
       }
     }
+    const idle = this.closeIdleAgentChains(staged, rows);
     this.commitRows(rows, staged);
+    // Only once their terminators are committed: a failed commit leaves them open, as the database says.
+    for (const [agentId, chainId] of idle) {
+      this.agentChains.delete(agentId);
+      this.committed.delete(chainId);
+    }
     return { receipts: rows.length, rejected };
   }
 
-  /** Chains with receipts and no terminator: the root, and sub-agent chains under it. */
+  /**
+   * Seals a terminator, in this batch's transaction, on the least recently used
+   * sub-agent chains beyond maxAgentChains, so that memory and the work at
+   * shutdown stay bounded however many agent_ids peers invent. It runs after
+   * the batch's events, so a chain closed here gets nothing after its terminator.
+   */
+  private closeIdleAgentChains(staged: Map<string, Tail | null>, rows: ReceiptRow[]): Array<[string, string]> {
+    const over = this.agentChains.size - this.maxAgentChains;
+    if (over <= 0) return [];
+    const idle: Array<[string, string]> = [];
+    for (const entry of this.agentChains) {
+      if (idle.length === over) break;
+      idle.push(entry);
+    }
+    const now = this.clock().toISOString();
+    for (const [, chainId] of idle) {
+      // A chain without receipts (its first commit failed) needs no terminator.
+      if (this.tailOf(chainId, staged) !== null) this.seal(buildTerminator(this.position(chainId, staged), now, this.build), staged, rows);
+    }
+    return idle;
+  }
+
+  /** Sub-agent chains open in memory (at most maxAgentChains between batches). */
+  get openAgentChains(): number {
+    return this.agentChains.size;
+  }
+
+  /**
+   * Chains with receipts and no terminator: the root, and sub-agent chains under
+   * it (those open in memory, and any a crash left open), found in one query.
+   */
   openChains(): string[] {
-    const ids = new Set<string>([this.rootChainId, ...this.agentChains.values()]);
-    for (const id of this.opts.store.chainIdsWithPrefix(`${this.rootChainId}/agent/`)) ids.add(id);
-    return [...ids].filter((id) => this.opts.store.tail(id)?.terminal === false);
+    const agents = this.opts.store.openChainIdsWithPrefix(`${this.rootChainId}/agent/`);
+    return this.opts.store.tail(this.rootChainId)?.terminal === false ? [this.rootChainId, ...agents] : agents;
   }
 
   /** Writes the chain_interrupted terminator on every open chain, in one transaction. */

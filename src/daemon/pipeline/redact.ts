@@ -1,4 +1,4 @@
-// Secret redaction for `outcome.error` (PROTOCOL §4). Errors often echo the
+// Secret redaction for `outcome.error` (docs/protocol.md §4). Errors often echo the
 // request that failed, so tokens and credentials must not reach a receipt.
 
 export const REDACTED = "[REDACTED]";

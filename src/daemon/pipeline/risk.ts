@@ -12,7 +12,7 @@ for (const domain of Object.values((taxonomy as Taxonomy).domains)) {
   for (const action of domain.actions) RISK.set(action.type, action.risk_level as RiskLevel);
 }
 
-/** Unknown action types are `medium` (PROTOCOL §4). */
+/** Unknown action types are `medium` (docs/protocol.md §4). */
 export function riskLevelOf(actionType: string): RiskLevel {
   return RISK.get(actionType) ?? "medium";
 }

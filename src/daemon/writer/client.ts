@@ -1,7 +1,9 @@
 // The receiver's side of the chain writer: queues validated events and keeps
 // exactly one batch in flight, so each transaction takes everything that
 // arrived while the previous one committed (group commit). Events stay owned
-// here until committed; a failed commit puts them back and retries.
+// here until committed; a failed commit puts them back and retries them in
+// smaller batches, down to one event, so that a nearly full disk still takes
+// what fits.
 import type { ChainEvent } from "../pipeline/chain-writer.ts";
 import { workerPath } from "../../runtime/worker-path.ts";
 import { WORKERS } from "../../runtime/workers.ts";
@@ -24,10 +26,17 @@ export class WriterClient {
   private readonly worker: Worker;
   private queue: ChainEvent[] = [];
   private inFlight: ChainEvent[] | null = null;
-  /** Last event number of the batch in flight, including events refused at hand-over. */
-  private inFlightLastNo = 0;
+  /** Highest event number submitted: events are numbered in submission order. */
+  private highestNo = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryMs = RETRY_MIN_MS;
+  /** Largest batch to hand over: halved by each failed commit, doubled back by each success. */
+  private batchLimit = MAX_BATCH_EVENTS;
+  /** Failed commits since the last successful one. */
+  private failedAttempts = 0;
+  private lastFailure = "";
+  /** Set by close(): nothing more is handed to the thread, which is closing the database. */
+  private closing = false;
   private idleWaiters: Array<() => void> = [];
   private closeWaiter: ((msg: FromWriter) => void) | null = null;
   /** Every event numbered <= this is committed (or was rejected and logged). */
@@ -67,7 +76,13 @@ export class WriterClient {
     return this.queue.length + (this.inFlight?.length ?? 0);
   }
 
+  /** The error of the last failed commit, if the last commit failed. */
+  get failing(): string | undefined {
+    return this.failedAttempts > 0 ? this.lastFailure : undefined;
+  }
+
   submit(event: ChainEvent): void {
+    this.highestNo = Math.max(this.highestNo, event.no);
     this.queue.push(event);
     this.pump();
   }
@@ -77,20 +92,26 @@ export class WriterClient {
   }
 
   private pump(): void {
-    while (this.inFlight === null && this.retryTimer === null && this.queue.length > 0) {
-      const batch = this.queue.length <= MAX_BATCH_EVENTS ? this.queue : this.queue.splice(0, MAX_BATCH_EVENTS);
+    while (!this.closing && this.inFlight === null && this.retryTimer === null && this.queue.length > 0) {
+      const batch = this.queue.length <= this.batchLimit ? this.queue : this.queue.splice(0, this.batchLimit);
       if (batch === this.queue) this.queue = [];
-      // A retried batch keeps covering events refused at its first hand-over.
-      this.inFlightLastNo = Math.max(batch[batch.length - 1]!.no, this.inFlightLastNo);
       const sendable = this.handOver(batch);
       if (sendable.length > 0) {
         this.inFlight = sendable;
         return;
       }
       // Every event of the batch was refused: they are done, nothing is in flight.
-      this.acknowledge(this.inFlightLastNo);
-      this.inFlightLastNo = 0;
+      this.acknowledge();
     }
+  }
+
+  /**
+   * Every event numbered below the first one still held here is committed or
+   * was rejected (the queue and the batch in flight are in event order).
+   */
+  private doneThrough(): number {
+    const first = this.inFlight?.[0] ?? this.queue[0];
+    return first === undefined ? this.highestNo : first.no - 1;
   }
 
   /**
@@ -118,7 +139,8 @@ export class WriterClient {
     }
   }
 
-  private acknowledge(throughNo: number): void {
+  private acknowledge(): void {
+    const throughNo = this.doneThrough();
     this.committedThrough = throughNo;
     this.onCommitted(throughNo);
     if (this.queued === 0) this.wakeIdle();
@@ -134,14 +156,24 @@ export class WriterClient {
         this.stats.receipts += msg.receipts;
         this.stats.rejected += msg.rejected.length;
         for (const r of msg.rejected) this.log.error("event_rejected", { event: r.no, error: r.reason });
-        // Events refused at hand-over may follow the last committed one in the batch.
-        this.acknowledge(Math.max(msg.throughNo, this.inFlightLastNo));
-        this.inFlightLastNo = 0;
+        if (this.failedAttempts > 0) {
+          this.log.info("commit_recovered", {
+            events: msg.events, receipts: msg.receipts, failed_attempts: this.failedAttempts, queued: this.queued, batch_limit: this.batchLimit,
+          });
+          this.failedAttempts = 0;
+        }
+        this.batchLimit = Math.min(MAX_BATCH_EVENTS, this.batchLimit * 2);
+        this.acknowledge();
         this.pump();
         return;
-      case "commit_failed":
+      case "commit_failed": {
+        const failed = this.inFlight?.length ?? 0;
         this.stats.commitFailures++;
-        this.log.error("commit_failed", { error: msg.message, events: this.inFlight?.length ?? 0, retry_ms: this.retryMs });
+        this.failedAttempts++;
+        this.lastFailure = msg.message;
+        // A smaller transaction may fit where this one did not (a nearly full disk): halve, down to one event.
+        this.batchLimit = Math.max(1, Math.min(this.batchLimit, Math.ceil(failed / 2)));
+        this.log.error("commit_failed", { error: msg.message, events: failed, queued: this.queued, retry_ms: this.retryMs, next_batch: this.batchLimit });
         this.queue = [...(this.inFlight ?? []), ...this.queue];
         this.inFlight = null;
         this.retryTimer = setTimeout(() => {
@@ -150,6 +182,7 @@ export class WriterClient {
         }, this.retryMs);
         this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
         return;
+      }
       case "closed":
       case "close_failed":
         this.closeWaiter?.(msg);
@@ -186,6 +219,7 @@ export class WriterClient {
         resolve(msg);
       };
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.closing = true;
       this.post({ kind: "shutdown" });
     });
     this.worker.terminate();

@@ -9,6 +9,8 @@ export interface WriterInit {
   issuerId: string;
   verificationMethod: string;
   chainIdBase: string;
+  /** Sub-agent chains kept open at once. */
+  maxAgentChains: number;
 }
 
 export type ToWriter = WriterInit | { kind: "batch"; events: ChainEvent[] } | { kind: "shutdown" };
@@ -18,5 +20,5 @@ export type FromWriter =
   | { kind: "init_failed"; message: string }
   | { kind: "committed"; throughNo: number; events: number; receipts: number; rejected: RejectedEvent[]; commitMs: number }
   | { kind: "commit_failed"; message: string }
-  | { kind: "closed"; terminated: string[] }
+  | { kind: "closed"; terminated: string[]; walFolded: boolean }
   | { kind: "close_failed"; message: string };

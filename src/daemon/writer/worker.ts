@@ -15,6 +15,14 @@ function reply(msg: FromWriter): void {
   self.postMessage(msg);
 }
 
+function closeStore(): void {
+  try {
+    store?.close();
+  } catch {
+    // Already failing: the caller reports the first error.
+  }
+}
+
 self.onmessage = (event: MessageEvent<ToWriter>) => {
   const msg = event.data;
   switch (msg.kind) {
@@ -29,6 +37,7 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
           issuerId: msg.issuerId,
           verificationMethod: msg.verificationMethod,
           chainIdBase: msg.chainIdBase,
+          maxAgentChains: msg.maxAgentChains,
         });
         reply({
           kind: "ready", rootChainId: writer.rootChainId, resumedFrom: writer.resumedFrom,
@@ -55,14 +64,22 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
       }
       return;
     }
-    case "shutdown":
+    case "shutdown": {
+      let terminated: string[] = [];
       try {
-        const terminated = writer?.terminate() ?? [];
-        store?.close();
-        reply({ kind: "closed", terminated });
+        terminated = writer?.terminate() ?? [];
+      } catch (err) {
+        // The database is closed (and its WAL folded) even when the terminators could not be written.
+        closeStore();
+        reply({ kind: "close_failed", message: `terminators not written: ${(err as Error).message}` });
+        return;
+      }
+      try {
+        reply({ kind: "closed", terminated, walFolded: store?.close() ?? true });
       } catch (err) {
         reply({ kind: "close_failed", message: (err as Error).message });
       }
       return;
+    }
   }
 };

@@ -1,0 +1,75 @@
+// Sends call records to the daemon through the emitter library: a bounded
+// queue, bounded waits, and an honest drop count that goes out as
+// `drop_count` on the next frame delivered. Nothing here ever waits on the
+// relay's path: emits are fire-and-forget, and failures only warn (once per
+// outage) on stderr.
+import { Emitter } from "../emitter/emitter.ts";
+import { EmitTransportError, EmitValidationError } from "../emitter/errors.ts";
+import type { FrameFields } from "../emitter/frame.ts";
+import { frameOf, MCP_CHANNEL, type FrameContext } from "./frames.ts";
+import { OMITTED_TOO_LARGE, OMITTED_UNENCODABLE, standIn } from "./payload.ts";
+import type { CallEvent } from "./tracker.ts";
+
+export interface RecorderOptions {
+  socketPath: string | undefined;
+  /** The host's session id; undefined: a fresh UUID for this run. */
+  sessionId: string | undefined;
+  warn(message: string): void;
+}
+
+export class Recorder {
+  readonly emitter: Emitter;
+  private outage = false;
+  private lost = 0;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.emitter = new Emitter({ channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true });
+  }
+
+  get sessionId(): string {
+    return this.emitter.sessionId;
+  }
+
+  record(event: CallEvent, context: FrameContext): void {
+    this.send(frameOf(event, context), event, 0);
+  }
+
+  private send(fields: FrameFields, event: CallEvent, attempt: number): void {
+    this.emitter.emitFrame(fields).then(
+      () => {
+        if (this.outage) {
+          this.outage = false;
+          this.options.warn(`recording again; ${this.emitter.dropped} frame(s) of this session were dropped so far, and the daemon is told how many`);
+        }
+      },
+      (err: unknown) => {
+        if (err instanceof EmitValidationError && (err.field === "input" || err.field === "output") && attempt < 2) {
+          // A payload without an RFC 8785 form, or one that made the frame too large: send its stand-in instead.
+          const why = err.rule.startsWith("makes the frame") ? OMITTED_TOO_LARGE : OMITTED_UNENCODABLE;
+          const line = err.field === "input" ? event.call.input?.line : event.output?.line;
+          if (line !== undefined) return this.send({ ...fields, [err.field]: standIn(line, why) }, event, attempt + 1);
+        }
+        if (err instanceof EmitTransportError) {
+          if (!this.outage) {
+            this.outage = true;
+            this.options.warn(`tool calls are not being recorded: ${err.message}. The relay goes on; dropped frames are counted and reported to the daemon once it is back`);
+          }
+          return;
+        }
+        this.lost++;
+        this.options.warn(`a frame of call ${event.call.callId} (${event.call.tool}) could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  /** Waits (bounded) until the daemon confirms it committed every frame; warns about what was not recorded. */
+  async close(timeoutMs: number): Promise<boolean> {
+    const confirmed = await this.emitter.close({ confirm: true, timeoutMs });
+    const missing = this.emitter.unreportedDrops + this.lost;
+    if (missing > 0) this.options.warn(`${missing} frame(s) of session ${this.sessionId} were not recorded (the daemon was not reachable)`);
+    else if (!confirmed) this.options.warn(`the daemon did not confirm within ${timeoutMs} ms that it committed the last frames of session ${this.sessionId}`);
+    return confirmed && missing === 0;
+  }
+}
+
+export type { FrameContext };
