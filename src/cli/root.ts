@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   emit: { summary: "Send events to the daemon from the shell", load: () => import("../commands/emit.ts").then((m) => m.emitCommand) },
   hook: { summary: "Agent hooks (Claude Code) that record every tool call", load: () => import("../commands/hook.ts").then((m) => m.hookCommand) },
   keys: { summary: "Create or show the daemon's signing key", load: () => import("../commands/keys.ts").then((m) => m.keysCommand) },
+  list: { summary: "List receipts, newest first, with filters (read-only)", load: () => import("../commands/list.ts").then((m) => m.listCommand) },
   "mcp-proxy": { summary: "Relay an MCP server (stdio) and record every tool call", load: () => import("../commands/mcp-proxy.ts").then((m) => m.mcpProxyCommand) },
   service: { summary: "Install the daemon as a systemd or launchd service", load: () => import("../commands/service.ts").then((m) => m.serviceCommand) },
   status: { summary: "Show the daemon's state, the chain head and receipt counts", load: () => import("../commands/status.ts").then((m) => m.statusCommand) },

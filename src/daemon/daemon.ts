@@ -70,7 +70,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
     fingerprint: writer.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
     config: config.config_file, issuer_id: config.issuer_id,
   });
-  receiver.listen(socket.path, (bound) => grantSocketAccess(bound, socketGid, protectedDirs));
+  receiver.listen(socket.path, (bound) => grantSocketAccess(bound, socketGid, protectedDirs, socket.path));
   log.info("access", { ...access.summary(), socket_group: socketGid });
   const status = new StatusPublisher(statusFilePath(socket.path), {
     format: STATUS_FILE_FORMAT, pid: process.pid, uid, version: VERSION, started_at: now.toISOString(),

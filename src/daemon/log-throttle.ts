@@ -75,6 +75,15 @@ export class PeerLog {
 
   /** A warning about one connection (`conn` is its identity), unless that connection or all of them are over their rate. */
   warn(conn: object, event: string, fields: LogFields): void {
+    this.line("warn", conn, event, fields);
+  }
+
+  /** The same for an error. */
+  error(conn: object, event: string, fields: LogFields): void {
+    this.line("error", conn, event, fields);
+  }
+
+  private line(level: "warn" | "error", conn: object, event: string, fields: LogFields): void {
     let lines = this.perConnection.get(conn);
     if (lines === undefined) {
       lines = { bucket: new Bucket(this.limits.perConnectionBurst, 1), held: 0 };
@@ -87,7 +96,7 @@ export class PeerLog {
     }
     const held = lines.held;
     lines.held = 0;
-    this.log.warn(event, held > 0 ? { ...fields, suppressed_on_connection: held } : fields);
+    this.log[level](event, held > 0 ? { ...fields, suppressed_on_connection: held } : fields);
   }
 
   /** One line counting what was held back since the last one (nothing when nothing was). */

@@ -125,7 +125,7 @@ export class Receiver {
       if (capture.exeNote !== undefined) this.peerLog.warn(s, "peer_exe_unknown", { conn: id, pid: capture.credential.pid, reason: capture.exeNote });
     } catch (err) {
       this.stats.credentialFailures++;
-      this.peerLog.warn(s, "peer_credentials_failed", { conn: id, error: (err as Error).message });
+      this.peerLog.error(s, "peer_credentials_failed", { conn: id, error: (err as Error).message });
       s.terminate();
       return;
     }

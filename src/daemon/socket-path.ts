@@ -167,7 +167,7 @@ export async function prepareSocketPath(path: string, protectedDirs: string[]): 
  * socket group, gives it and its directory (when the daemon owns it and it is
  * not a shared root such as /run) to that group.
  */
-export function grantSocketAccess(path: string, socketGid: number | undefined, protectedDirs: string[]): void {
+export function grantSocketAccess(path: string, socketGid: number | undefined, protectedDirs: string[], shownAs = path): void {
   chmodSync(path, 0o660);
   if (socketGid === undefined) return;
   const giveTo = (p: string) => {
@@ -175,8 +175,9 @@ export function grantSocketAccess(path: string, socketGid: number | undefined, p
       chownSync(p, -1, socketGid);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      // `path` may be the temporary name the socket is bound at; the operator knows it by `shownAs`.
       throw new SocketPathError(
-        `cannot give ${p} to group ${socketGid} (${code ?? (err as Error).message}): the daemon's user must be a member of socket_group ` +
+        `cannot give ${p === path ? shownAs : p} to group ${socketGid} (${code ?? (err as Error).message}): the daemon's user must be a member of socket_group ` +
           "(systemd: SupplementaryGroups=; otherwise usermod -aG), or run it as root.",
       );
     }

@@ -3,7 +3,7 @@
 // chain, with the verifier itself (src/verify/run.ts).
 import { existsSync } from "node:fs";
 import { loadPublicKey } from "../keys/key-files.ts";
-import { openRecord } from "../status/open-db.ts";
+import { ReadOnlyDatabase } from "../store/open-readonly.ts";
 import { keyMismatchMessage } from "../verify/report.ts";
 import { runVerify } from "../verify/run.ts";
 import { breakText, checkNewest } from "./chain-window.ts";
@@ -28,7 +28,7 @@ async function full(ctx: DoctorContext): Promise<CheckResult> {
 
 function quick(ctx: DoctorContext): CheckResult {
   const key = loadPublicKey(ctx.publicKey.path);
-  const reader = openRecord(ctx.db.path);
+  const reader = new ReadOnlyDatabase(ctx.db.path);
   try {
     const results = checkNewest(reader, key.publicKey, QUICK_RECEIPTS);
     const count = results.reduce((n, r) => n + r.count, 0);

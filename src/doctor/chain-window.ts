@@ -4,7 +4,8 @@
 // its first receipt's link to the one before it on trust: that link is what
 // `doctor --full` and `verify` check.
 import type { KeyObject } from "node:crypto";
-import type { StoreReader } from "../store/reader.ts";
+import type { ReadOnlyDatabase } from "../store/open-readonly.ts";
+import { ROW_COLUMNS, type StoredRow } from "../store/schema.ts";
 import { REASON_TEXT, toBreak, violations, type ChainBreak } from "../verify/chain-rules.ts";
 import { checkStoredRow, type CheckedReceipt } from "../verify/check-receipt.ts";
 
@@ -19,7 +20,7 @@ export interface WindowResult {
 }
 
 /** The newest `limit` receipts, as one sequence range per chain. */
-function windows(reader: StoreReader, limit: number): Array<{ chainId: string; lo: number; hi: number }> {
+function windows(reader: ReadOnlyDatabase, limit: number): Array<{ chainId: string; lo: number; hi: number }> {
   return reader.db
     .query<{ chainId: string; lo: number; hi: number }, [number]>(
       "SELECT chain_id AS chainId, MIN(sequence) AS lo, MAX(sequence) AS hi FROM (SELECT rowid AS r, chain_id, sequence FROM receipts ORDER BY rowid DESC LIMIT ?) GROUP BY chain_id ORDER BY MIN(r)",
@@ -35,9 +36,11 @@ function trustedPredecessor(r: CheckedReceipt): CheckedReceipt {
   };
 }
 
-function checkWindow(reader: StoreReader, key: KeyObject, chainId: string, lo: number, hi: number): WindowResult {
+function checkWindow(reader: ReadOnlyDatabase, key: KeyObject, chainId: string, lo: number, hi: number): WindowResult {
   const before = reader.db.query<{ n: number }, [string, number]>("SELECT COUNT(*) AS n FROM receipts WHERE chain_id = ? AND sequence < ?").get(chainId, lo)?.n ?? 0;
-  const rows = reader.storedRange(chainId, lo, hi + 1);
+  const rows = reader.db
+    .query<StoredRow, [string, number, number]>(`SELECT ${ROW_COLUMNS.join(", ")} FROM receipts WHERE chain_id = ? AND sequence >= ? AND sequence <= ? ORDER BY sequence`)
+    .all(chainId, lo, hi);
   let prev: CheckedReceipt | null = null;
   let verified = 0;
   let first: unknown;
@@ -60,7 +63,7 @@ function checkWindow(reader: StoreReader, key: KeyObject, chainId: string, lo: n
   return { chainId, firstSequence: lo, count: rows.length, fromStart: before === 0, verified, break: null };
 }
 
-export function checkNewest(reader: StoreReader, key: KeyObject, limit: number): WindowResult[] {
+export function checkNewest(reader: ReadOnlyDatabase, key: KeyObject, limit: number): WindowResult[] {
   return windows(reader, limit).map((w) => checkWindow(reader, key, w.chainId, w.lo, w.hi));
 }
 

@@ -7,7 +7,7 @@ import type { DaemonStatusFile } from "../status/status-file.ts";
 import { candidateSockets, readerPaths, readReaderConfig, shellSocket, type ConfigRead, type ReaderFlags, type Sourced } from "../status/targets.ts";
 import { envValue } from "../paths/resolve.ts";
 import { loadPublicKey } from "../keys/key-files.ts";
-import { openRecord } from "../status/open-db.ts";
+import { ReadOnlyDatabase } from "../store/open-readonly.ts";
 
 export interface DoctorContext {
   config: ConfigRead;
@@ -36,6 +36,6 @@ export function doctorContext(flags: ReaderFlags): DoctorContext {
  * line), not something to diagnose: the user pointed at the wrong thing.
  */
 export function requireFlaggedFiles(ctx: DoctorContext): void {
-  if (ctx.db.explicit) openRecord(ctx.db.path).close();
+  if (ctx.db.explicit) new ReadOnlyDatabase(ctx.db.path).close();
   if (ctx.publicKey.explicit) loadPublicKey(ctx.publicKey.path);
 }

@@ -6,8 +6,7 @@ import { dirname } from "node:path";
 import { groupNameOfGid, loginOfUid } from "../os/accounts.ts";
 import { octal } from "../os/dirs.ts";
 import { bytes } from "../status/format.ts";
-import type { StoreReader } from "../store/reader.ts";
-import { openRecord } from "../status/open-db.ts";
+import { ReadOnlyDatabase } from "../store/open-readonly.ts";
 import { schemaProblem } from "../store/schema-check.ts";
 import { fail, ok, warn, type CheckResult } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
@@ -36,9 +35,9 @@ export function databaseCheck(ctx: DoctorContext): CheckResult {
     if (ctx.daemon === null) return warn("database", `no database at ${path} (from ${ctx.db.from})`, "the daemon creates it at its first start; or pass --db PATH");
     return fail("database", `no database at ${path}, though the daemon runs`, "pass --db with the daemon's database");
   }
-  let reader: StoreReader;
+  let reader: ReadOnlyDatabase;
   try {
-    reader = openRecord(path);
+    reader = new ReadOnlyDatabase(path);
   } catch (err) {
     return fail("database", (err as Error).message, joinFix(path));
   }

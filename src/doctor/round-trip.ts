@@ -4,8 +4,7 @@
 // the daemon, so it also measures the clocks' difference.
 import { randomUUID } from "node:crypto";
 import { Emitter } from "../emitter/emitter.ts";
-import type { StoreReader } from "../store/reader.ts";
-import { openRecord } from "../status/open-db.ts";
+import { ReadOnlyDatabase } from "../store/open-readonly.ts";
 import { fail, ok, warn, type CheckResult } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 
@@ -14,12 +13,12 @@ const READ_TIMEOUT_MS = 5_000;
 /** Beyond this, the receipt's date is outside the window of send and read-back: the clocks differ. */
 const CLOCK_SLACK_MS = 1_000;
 
-function newestRowid(reader: StoreReader): number {
+function newestRowid(reader: ReadOnlyDatabase): number {
   return reader.db.query<{ r: number | null }, []>("SELECT MAX(rowid) AS r FROM receipts").get()?.r ?? 0;
 }
 
 /** The probe's receipt date, once it is readable (only rows added since `after` are looked at). */
-function findProbe(reader: StoreReader, after: number, probe: string): string | null {
+function findProbe(reader: ReadOnlyDatabase, after: number, probe: string): string | null {
   const rows = reader.db
     .query<{ timestamp: string; receipt_json: string }, [number]>("SELECT timestamp, receipt_json FROM receipts WHERE rowid > ? ORDER BY rowid")
     .all(after);
@@ -28,9 +27,9 @@ function findProbe(reader: StoreReader, after: number, probe: string): string | 
 
 export async function roundTripCheck(ctx: DoctorContext): Promise<CheckResult> {
   const socket = ctx.shell.path;
-  let reader: StoreReader | null = null;
+  let reader: ReadOnlyDatabase | null = null;
   try {
-    reader = openRecord(ctx.db.path);
+    reader = new ReadOnlyDatabase(ctx.db.path);
   } catch {
     // Delivery is still worth checking; reading back is not possible for this user.
   }

@@ -7,6 +7,7 @@ import { approvalDir } from "./approval.ts";
 import { ApprovalServer } from "./approval-server.ts";
 import { describeEnd, exitStatus, ServerLifetime, startServer } from "./child.ts";
 import { ClientGate } from "./gate.ts";
+import { GcPacer } from "./gc-pacer.ts";
 import { messagesOf } from "./jsonrpc.ts";
 import { LineSplitter, type Line } from "./lines.ts";
 import { Outlet } from "./outlet.ts";
@@ -100,6 +101,7 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
     }),
   }, BUFFER_LIMIT);
 
+  const pacer = new GcPacer();
   let clientGone = false;
   const clientEnded = () => {
     if (clientGone) return;
@@ -110,6 +112,7 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
   process.stdin.on("data", (chunk: Buffer) => {
     if (!gated) toServer.raw(chunk);
     clientLines.push(chunk);
+    pacer.add(chunk.length);
   });
   process.stdin.on("end", clientEnded);
   process.stdin.on("error", clientEnded);
@@ -126,6 +129,7 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
   child.stdout.on("data", (chunk: Buffer) => {
     toClient.raw(chunk);
     serverLines.push(chunk);
+    pacer.add(chunk.length);
   });
 
   let signalled: NodeJS.Signals | undefined;
@@ -140,6 +144,7 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
   await Promise.race([serverOutput, Bun.sleep(o.graceMs)]);
   guarded(() => serverLines.finish());
   for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
+  pacer.stop();
   guarded(() => {
     gate.shutdown();
     const why = signalled !== undefined ? `the proxy was stopped (${signalled})` : clientGone ? "the client closed the connection and the proxy shut down" : undefined;

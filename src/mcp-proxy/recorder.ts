@@ -10,6 +10,9 @@ import { frameOf, MCP_CHANNEL, type FrameContext } from "./frames.ts";
 import { OMITTED_TOO_LARGE, OMITTED_UNENCODABLE, standIn } from "./payload.ts";
 import type { CallEvent } from "./tracker.ts";
 
+const CONNECT_TIMEOUT_MS = 250;
+const WRITE_TIMEOUT_MS = 2000;
+
 export interface RecorderOptions {
   socketPath: string | undefined;
   /** The host's session id; undefined: a fresh UUID for this run. */
@@ -23,7 +26,11 @@ export class Recorder {
   private lost = 0;
 
   constructor(private readonly options: RecorderOptions) {
-    this.emitter = new Emitter({ channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true });
+    this.emitter = new Emitter({
+      channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true,
+      // A long-lived emitter that never waits on its emits: a busy daemon gets time before frames are dropped.
+      connectTimeoutMs: CONNECT_TIMEOUT_MS, writeTimeoutMs: WRITE_TIMEOUT_MS,
+    });
   }
 
   get sessionId(): string {

@@ -20,7 +20,7 @@ export interface TrackedCall {
   readonly callId: string;
   readonly rpcId: RpcId;
   readonly tool: string;
-  /** Idempotency key base: the JSON-RPC id scoped to this proxy session. */
+  /** Idempotency key base: the JSON-RPC id scoped to this proxy session (see keyFor). */
   readonly key: string;
   /** `_meta["claudecode/toolUseId"]`, else the key of the call a retry continues, else this call's key. */
   readonly correlationId: string;
@@ -76,8 +76,6 @@ export class CallTracker {
   private readonly discovery = new Set<string>();
   /** Calls answered `input_required`, by requestState and by tool + arguments, for linking the retry. */
   private readonly retries = new Map<string, string>();
-  /** How often each id was used in this session, so that a reused id still gets a key of its own. */
-  private readonly idUses = new Map<string, number>();
   private calls = 0;
   serverName: string | undefined;
 
@@ -96,12 +94,13 @@ export class CallTracker {
     if (method !== "tools/call") return null;
     const p = isObject(params) ? params : {};
     const tool = typeof p.name === "string" && p.name !== "" ? p.name : "(unnamed tool)";
-    const key = this.keyFor(id);
+    const n = ++this.calls;
+    const key = this.keyFor(id, n);
     const meta = isObject(p._meta) ? p._meta : {};
     const linked = this.linkedCorrelation(tool, p);
     const correlationId = shortString(meta[TOOL_USE_ID]) ? meta[TOOL_USE_ID] : linked ?? key;
     return {
-      callId: `${this.options.tag}-${++this.calls}`,
+      callId: `${this.options.tag}-${n}`,
       rpcId: id, tool, key, correlationId,
       input: p.arguments === undefined ? undefined : { value: p.arguments, line },
     };
@@ -175,12 +174,13 @@ export class CallTracker {
     return call;
   }
 
-  /** `<session>/<id as JSON>`, `#n` on the n-th use of one id; hashed when too long for a frame's short field. */
-  private keyFor(id: RpcId): string {
-    const k = idKey(id);
-    const uses = (this.idUses.get(k) ?? 0) + 1;
-    this.idUses.set(k, uses);
-    const key = `${this.options.sessionId}/${k}${uses > 1 ? `#${uses}` : ""}`;
+  /**
+   * `<session>/<n>/<id as JSON>`: n counts this session's calls, so that an id
+   * the client uses again still gets a key of its own (without remembering
+   * every id); hashed when too long for a frame's short field.
+   */
+  private keyFor(id: RpcId, n: number): string {
+    const key = `${this.options.sessionId}/${n}/${idKey(id)}`;
     // Room for the "/pending" suffix within the 256-byte limit.
     if (Buffer.byteLength(key, "utf8") <= 200) return key;
     return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;

@@ -6,7 +6,7 @@ const NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name
 
 /** What the common ones mean, for the log line. */
 const MEANINGS: Record<string, string> = {
-  EMFILE: "too many open files in the daemon",
+  EMFILE: "too many open files in this process",
   ENFILE: "too many open files in the system",
   ESRCH: "no such process",
   EPERM: "operation not permitted",
@@ -23,7 +23,7 @@ export function errnoCode(errno: number): string {
   return NAMES.get(errno) ?? `errno ${errno}`;
 }
 
-/** "EMFILE (errno 24: too many open files in the daemon)". */
+/** "EMFILE (errno 24: too many open files in this process)". */
 export function describeErrno(errno: number): string {
   const code = NAMES.get(errno);
   if (code === undefined) return `errno ${errno}`;

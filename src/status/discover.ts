@@ -2,6 +2,7 @@
 // kernel's table of listening sockets (Linux) and the status file the daemon
 // keeps beside it. A status file whose pid is gone is left over from a daemon
 // that did not stop cleanly.
+import { lstatSync } from "node:fs";
 import { unixSocketListening } from "../emitter/listening.ts";
 import { readStatusFile, statusFilePath, type DaemonStatusFile, type StatusFileRead } from "./status-file.ts";
 
@@ -24,8 +25,23 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** A status file is believed only if whoever owns the socket wrote it: in a shared directory anyone could leave one. */
+function ownedLikeSocket(read: StatusFileRead, socket: string): StatusFileRead {
+  if (read.kind !== "ok") return read;
+  try {
+    const fileOwner = lstatSync(read.path).uid;
+    const socketOwner = lstatSync(socket).uid;
+    if (fileOwner !== socketOwner) {
+      return { kind: "invalid", path: read.path, message: `it belongs to uid ${fileOwner}, but the socket to uid ${socketOwner}: not written by this daemon` };
+    }
+  } catch {
+    // The socket is gone (a crash leaves the file) or not visible to this user: nothing to compare.
+  }
+  return read;
+}
+
 export function look(socket: string): Sighting {
-  const file = readStatusFile(statusFilePath(socket));
+  const file = ownedLikeSocket(readStatusFile(statusFilePath(socket)), socket);
   return { socket, listening: unixSocketListening(socket), file, alive: file.kind === "ok" ? pidAlive(file.status.pid) : undefined };
 }
 

@@ -3,7 +3,7 @@
 // without a frame, the database opened read-only.
 import { statSync } from "node:fs";
 import { loadPublicKey } from "../keys/key-files.ts";
-import { openRecord } from "./open-db.ts";
+import { ReadOnlyDatabase } from "../store/open-readonly.ts";
 import { discover, leftover, liveStatus, type Discovery } from "./discover.ts";
 import { explainConnection, type Explained } from "./explain.ts";
 import { probeConnect, type ConnectOutcome } from "./probe.ts";
@@ -85,7 +85,7 @@ export async function gatherStatus(flags: ReaderFlags, now = new Date()): Promis
   let database: StatusJson["database"] = { path: paths.db.path, path_from: paths.db.from, size_bytes: filesSize(paths.db.path), readable: false, error: null };
   let record: ReturnType<typeof summarizeRecord> | null = null;
   try {
-    const reader = openRecord(paths.db.path);
+    const reader = new ReadOnlyDatabase(paths.db.path);
     try {
       record = summarizeRecord(reader.db, now);
       database = { ...database, readable: true };

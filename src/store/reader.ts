@@ -4,6 +4,7 @@ import { Database } from "bun:sqlite";
 import { accessSync, constants } from "node:fs";
 import { checkRegularOrAbsent } from "../os/files.ts";
 import { listChains, readTail } from "./queries.ts";
+import { describeSqliteError, schemaProblem } from "./schema-check.ts";
 import { ROW_COLUMNS, type ChainSummary, type ChainTail, type StoredRow } from "./schema.ts";
 
 const SELECT_ROWS = `SELECT ${ROW_COLUMNS.join(", ")} FROM receipts`;
@@ -24,14 +25,20 @@ export class StoreReader {
     if (!exists) {
       throw new StoreOpenError(`database ${path} does not exist. Start the daemon (agent-receipts daemon) to create it, or pass --db PATH.`);
     }
+    let problem: string | undefined;
     try {
       accessSync(path, constants.R_OK);
       // SQLITE_OPEN_READONLY is mode=ro: not immutable, so a live WAL writer's commits are seen.
       this.db = new Database(path, { readonly: true, strict: true });
       this.db.run("PRAGMA busy_timeout = 5000");
-      this.db.query("SELECT 1 FROM receipts LIMIT 1").get();
+      problem = schemaProblem(this.db, path, false);
     } catch (err) {
+      if ((err as { code?: unknown }).code === "SQLITE_NOTADB") throw new StoreOpenError(describeSqliteError(path, err)!);
       throw new StoreOpenError(`cannot read database ${path}: ${(err as Error).message}. Check the path and that you may read it (group agentreceipts-read).`);
+    }
+    if (problem !== undefined) {
+      this.db.close();
+      throw new StoreOpenError(problem);
     }
   }
 

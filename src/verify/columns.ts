@@ -31,33 +31,47 @@ function show(value: unknown): string {
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
 }
 
+/** The columns compared, in table order (all but receipt_json, which is what they are compared with). */
+const COMPARED = [
+  "id", "chain_id", "sequence", "action_type", "tool_name", "risk_level", "status", "timestamp", "issuer_id",
+  "principal_id", "receipt_hash", "previous_receipt_hash",
+] as const satisfies ReadonlyArray<keyof StoredRow>;
+
+type Compared = (typeof COMPARED)[number];
+
+/** What each column must hold: exactly the mapping of store/row.ts (an absent optional field has its column default). */
+function signedColumns(receipt: ReceiptFields, hash: string): Record<Compared, unknown> {
+  const s = receipt.credentialSubject;
+  return {
+    id: receipt.id,
+    chain_id: s?.chain?.chain_id,
+    sequence: s?.chain?.sequence,
+    action_type: s?.action?.type,
+    tool_name: s?.action?.tool_name ?? "",
+    risk_level: s?.action?.risk_level,
+    status: s?.outcome?.status,
+    timestamp: receipt.issuanceDate,
+    issuer_id: receipt.issuer?.id,
+    principal_id: s?.principal?.id ?? null,
+    receipt_hash: hash,
+    previous_receipt_hash: s?.chain?.previous_receipt_hash,
+  };
+}
+
 /**
  * The columns of `row` that differ from what `receipt` (its parsed
  * receipt_json) and `hash` (its computed receipt hash) say; null when all agree.
+ * Runs for every row: allocates nothing more unless a column differs.
  */
 export function columnMismatch(row: StoredRow, receipt: ReceiptFields, hash: string): ColumnMismatch | null {
-  const s = receipt.credentialSubject;
-  // Exactly the mapping of store/row.ts; an optional field absent from the receipt has its column default.
-  const expected: Array<[keyof StoredRow, unknown]> = [
-    ["id", receipt.id],
-    ["chain_id", s?.chain?.chain_id],
-    ["sequence", s?.chain?.sequence],
-    ["action_type", s?.action?.type],
-    ["tool_name", s?.action?.tool_name ?? ""],
-    ["risk_level", s?.action?.risk_level],
-    ["status", s?.outcome?.status],
-    ["timestamp", receipt.issuanceDate],
-    ["issuer_id", receipt.issuer?.id],
-    ["principal_id", s?.principal?.id ?? null],
-    // A receipt that cannot be canonicalized has no hash to compare with.
-    ...(hash === "" ? [] : [["receipt_hash", hash] as [keyof StoredRow, unknown]]),
-    ["previous_receipt_hash", s?.chain?.previous_receipt_hash],
-  ];
-  const differ = expected.filter(([column, value]) => row[column] !== value);
-  if (differ.length === 0) return null;
-  const parts = differ.map(([column, value]) => `${column} is ${show(row[column])}, signed ${show(value)}`);
+  const signed = signedColumns(receipt, hash);
+  // A receipt that cannot be canonicalized has no hash to compare with.
+  const differs = (c: Compared) => row[c] !== signed[c] && !(c === "receipt_hash" && hash === "");
+  if (!COMPARED.some(differs)) return null;
+  const columns = COMPARED.filter(differs);
+  const parts = columns.map((c) => `${c} is ${show(row[c])}, signed ${show(signed[c])}`);
   return {
-    columns: differ.map(([column]) => column),
-    detail: `the row's index ${differ.length === 1 ? "column differs" : "columns differ"} from its signed receipt: ${parts.join("; ")}`,
+    columns,
+    detail: `the row's index ${columns.length === 1 ? "column differs" : "columns differ"} from its signed receipt: ${parts.join("; ")}`,
   };
 }

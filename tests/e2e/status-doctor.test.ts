@@ -6,13 +6,13 @@
 // and the daemon's status file itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { launchDaemon, type Launched } from "../helpers/daemon.ts";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
 import { asUser, IS_ROOT, OsUsers, type OsUser } from "../helpers/os-users.ts";
-import { runSender, sendAndConfirm, validFrame } from "../daemon/support.ts";
+import { BIND_AND_HANG, runSender, sendAndConfirm, validFrame } from "../daemon/support.ts";
 
 const dirs: string[] = [];
 const daemons: Launched[] = [];
@@ -303,6 +303,9 @@ describe("daemon down", () => {
     expect(doc.check("daemon").message).toContain(`no daemon is running (looked for a socket at ${s.socket}`);
     expect(doc.check("chain").level).toBe("ok");
     expect(doc.check("signing_key").level).toBe("ok");
+    // Read-only for real: not even SQLite's -wal/-shm appear beside the stopped daemon's database
+    // (run as root they would be root's, and the daemon's user could not open them at its next start).
+    expect(readdirSync(s.data).filter((f) => f.startsWith("receipts.db-"))).toEqual([]);
   });
 
   test("after a crash: the left-over status file is reported as such, not as a running daemon", async () => {
@@ -378,18 +381,84 @@ describe("broken chain", () => {
   });
 });
 
+describe("a listener with a hand-written status file (another process holds the socket)", () => {
+  let s: Setup;
+  let binder: ChildProcess;
+  beforeAll(async () => {
+    s = setup();
+    mkdirSync(dirname(s.socket), { mode: 0o750 });
+    binder = spawn(process.execPath, [BIND_AND_HANG, s.socket], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => binder.stdout!.once("data", () => resolve()));
+  });
+  afterAll(() => {
+    binder.kill("SIGKILL");
+  });
+
+  function writeStatus(updatedAt: Date): void {
+    writeFileSync(s.statusFile, JSON.stringify({
+      format: 1, pid: binder.pid, uid: process.getuid!(), version: "0.0.0-test", started_at: new Date(Date.now() - 3600_000).toISOString(),
+      updated_at: updatedAt.toISOString(), socket: s.socket, db: s.db, key: s.key, public_key: s.publicKey, chain_id: "stand-in",
+      fingerprint: "sha256:00", config: null, allow_uids: [], allow_groups: [], socket_group: null,
+    }));
+  }
+
+  test("no status file: running (the kernel shows the listener), and doctor says the daemon has no status file", () => {
+    rmSync(s.statusFile, { force: true });
+    const st = status(s);
+    expect(st.json.running).toBe(true);
+    expect(st.json.daemon).toBeNull();
+    expect(st.json.daemon_note).toContain("has no status file");
+    expect(doctor(s).check("daemon")).toMatchObject({ level: "warn" });
+  });
+
+  test("a heartbeat dated in the future: doctor warns that the daemon's clock is ahead", () => {
+    writeStatus(new Date(Date.now() + 3600_000));
+    expect(status(s).json.daemon).toMatchObject({ pid: binder.pid, chain_id: "stand-in" });
+    const clock = doctor(s).check("clock");
+    expect(clock.level).toBe("warn");
+    expect(clock.message).toContain("the daemon's clock is about 1 h ahead of this machine's");
+  });
+
+  test("a heartbeat far in the past: doctor warns that the daemon is stalled or its clock behind", () => {
+    writeStatus(new Date(Date.now() - 600_000));
+    const clock = doctor(s).check("clock");
+    expect(clock.level).toBe("warn");
+    expect(clock.message).toContain("the daemon last wrote its status file 10 min ago");
+  });
+
+  test("a fresh heartbeat: the clock check is ok", () => {
+    writeStatus(new Date());
+    expect(doctor(s).check("clock").level).toBe("ok");
+  });
+
+  test.skipIf(!IS_ROOT)("a status file that the socket's owner did not write is not believed", () => {
+    writeStatus(new Date());
+    chownSync(s.statusFile, 65534, 65534);
+    const st = status(s).json;
+    expect(st.daemon).toBeNull();
+    expect(st.daemon_note).toContain("not written by this daemon");
+    rmSync(s.statusFile);
+  });
+});
+
 describe.skipIf(!IS_ROOT)("other users (needs root to create them)", () => {
   const users = new OsUsers();
   let group: { name: string; gid: number };
   let member: OsUser;
   let outsider: OsUser;
+  let readers: { name: string; gid: number };
+  let auditor: OsUser;
   let s: Setup;
+  let d: Launched;
   beforeAll(async () => {
     group = users.group("emit");
+    readers = users.group("read");
     member = users.user("m", [group.name]);
     outsider = users.user("o");
+    auditor = users.user("aud", [readers.name]);
     s = setup();
-    await start(s, ["--socket-group", group.name]);
+    d = await start(s, ["--socket-group", group.name]);
+    emit(s);
   });
   afterAll(() => users.cleanup());
 
@@ -435,6 +504,25 @@ describe.skipIf(!IS_ROOT)("other users (needs root to create them)", () => {
     const doc = doctor(s, envFor(outsider), [], asUser(outsider));
     expect(doc.check("socket_access").level).toBe("fail");
     expect(doc.check("socket_access").fix).toContain(`usermod -aG ${group.name}`);
+  });
+
+  test("an auditor with group read access only: status reads the record with the daemon up and down", async () => {
+    // The system install's evidence directory: 0750 and 0640 files, group agentreceipts-read.
+    for (const p of [join(s.dir, "data"), s.data, s.db, `${s.db}-wal`, `${s.db}-shm`, s.publicKey]) {
+      if (existsSync(p)) chownSync(p, 0, readers.gid);
+    }
+    const up = status(s, envFor(auditor), [], asUser(auditor));
+    expect(up.run.stderr).toBe("");
+    expect(up.json.running).toBe(true);
+    expect(up.json.database).toMatchObject({ path: s.db, readable: true, error: null });
+    expect(up.json.receipts?.total).toBe(1);
+    expect(await d.stop()).toBe(0);
+    const down = status(s, envFor(auditor), [], asUser(auditor));
+    expect(down.run.code).toBe(1);
+    expect(down.json.running).toBe(false);
+    expect(down.json.database, JSON.stringify(down.json.database)).toMatchObject({ readable: true });
+    // The event and the terminator.
+    expect(down.json.receipts?.total).toBe(2);
   });
 });
 

@@ -113,7 +113,7 @@ describe("configuration values", () => {
 
 describe("errno names", () => {
   test("24 is EMFILE, 23 ENFILE, 3 ESRCH; unknown numbers stay numbers", () => {
-    expect(describeErrno(24)).toBe("EMFILE (errno 24: too many open files in the daemon)");
+    expect(describeErrno(24)).toBe("EMFILE (errno 24: too many open files in this process)");
     expect(describeErrno(23)).toBe("ENFILE (errno 23: too many open files in the system)");
     expect(describeErrno(3)).toBe("ESRCH (errno 3: no such process)");
     expect(describeErrno(100_000)).toBe("errno 100000");
@@ -127,7 +127,7 @@ describe.skipIf(process.platform !== "linux")("attestation out of descriptors", 
     const out = JSON.parse(r.stdout) as { supported: boolean; capture?: { exeNote?: string; outOfDescriptors?: boolean; credential: { pid: number } } };
     if (!out.supported) return; // kernel without SO_PEERPIDFD (< 6.5): nothing to exhaust
     expect(out.capture!.outOfDescriptors).toBe(true);
-    expect(out.capture!.exeNote).toContain("EMFILE (errno 24: too many open files in the daemon)");
+    expect(out.capture!.exeNote).toContain("EMFILE (errno 24: too many open files in this process)");
     expect(out.capture!.exeNote).not.toContain("already gone");
     expect(out.capture!.credential.pid).toBeGreaterThan(0);
   });

@@ -1,0 +1,151 @@
+// MCP proxy benchmark: the same tools/call round trips against a minimal echo
+// server, direct and through the compiled proxy (recording to a live daemon),
+// in one run, alternating blocks so that both see the same machine load.
+//
+//   bun scripts/bench-mcp-proxy.ts [--calls 10000] [--mb 50] [--runs 5]
+//
+// Prints per-call latency (p50, p99) direct and proxied and the difference;
+// the time to relay one large response (median of --runs) direct and proxied
+// and their ratio; the proxy's peak RSS; and how many receipts the daemon
+// wrote. Targets: added p50 <= 0.3 ms, added p99 <= 2 ms, large response
+// within 10% of direct, proxy RSS <= 60 MB.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Database } from "bun:sqlite";
+import { startDaemon } from "../tests/helpers/daemon.ts";
+import { BINARY, tempDir } from "../tests/helpers/fixtures.ts";
+
+const { values } = parseArgs({ options: { calls: { type: "string", default: "10000" }, mb: { type: "string", default: "50" }, runs: { type: "string", default: "5" } } });
+const CALLS = Number(values.calls);
+const BIG_BYTES = Number(values.mb) * 1_000_000;
+const RUNS = Number(values.runs);
+const BLOCK = 500;
+if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run "npm run build" first (or set AR_TEST_BINARY)`);
+
+// The server answers from a precomputed reply, so that it costs the same in both runs.
+const SERVER = `
+const big = JSON.stringify("x".repeat(${BIG_BYTES}));
+let buf = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => {
+  buf += d;
+  let nl;
+  while ((nl = buf.indexOf("\\n")) >= 0) {
+    const line = buf.slice(0, nl);
+    buf = buf.slice(nl + 1);
+    const m = JSON.parse(line);
+    if (m.id === undefined) continue;
+    const text = m.params?.name === "big" ? big : JSON.stringify(JSON.stringify(m.params?.arguments ?? null));
+    process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"content":[{"type":"text","text":' + text + '}]}}\\n');
+  }
+});
+process.stdin.on("end", () => process.exit(0));
+`;
+const dir = tempDir("ar-bench-mcp-");
+const serverFile = join(dir, "echo-server.mjs");
+writeFileSync(serverFile, SERVER);
+const NODE = Bun.which("node") ?? "node";
+
+class Client {
+  private pending: Buffer[] = [];
+  private waiter: ((line: Buffer) => void) | null = null;
+  private lines: Buffer[] = [];
+  constructor(readonly proc: ChildProcessWithoutNullStreams) {
+    proc.stdout.on("data", (chunk: Buffer) => {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl < 0) break;
+        this.pending.push(chunk.subarray(start, nl));
+        const line = Buffer.concat(this.pending);
+        this.pending = [];
+        if (this.waiter !== null) {
+          const w = this.waiter;
+          this.waiter = null;
+          w(line);
+        } else this.lines.push(line);
+        start = nl + 1;
+      }
+      if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    });
+    proc.stderr.on("data", (d: Buffer) => process.stderr.write(d));
+  }
+  call(id: number, name: string, args: unknown): Promise<Buffer> {
+    this.proc.stdin.write(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}\n`);
+    const ready = this.lines.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+  async close(): Promise<void> {
+    this.proc.stdin.end();
+    await new Promise((resolve) => this.proc.once("exit", resolve));
+  }
+}
+
+const daemon = await startDaemon();
+const env = { ...process.env, AGENTRECEIPTS_SOCKET: daemon.socket, XDG_DATA_HOME: join(dir, "data") };
+const direct = new Client(spawn(NODE, [serverFile], { env }) as ChildProcessWithoutNullStreams);
+const proxied = new Client(spawn(BINARY, ["mcp-proxy", "--name", "bench", "--", NODE, serverFile], { env }) as ChildProcessWithoutNullStreams);
+const proxyPid = proxied.proc.pid!;
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
+}
+
+const lat = { direct: [] as number[], proxied: [] as number[] };
+let id = 0;
+const args = { path: "/tmp/some/file.txt", offset: 0, limit: 100 };
+// Warm-up: JIT, page cache, the daemon connection.
+for (let i = 0; i < 200; i++) {
+  await direct.call(++id, "echo", args);
+  await proxied.call(++id, "echo", args);
+}
+for (let done = 0; done < CALLS; done += BLOCK) {
+  for (const [client, list] of [[direct, lat.direct], [proxied, lat.proxied]] as const) {
+    for (let i = 0; i < BLOCK && done + i < CALLS; i++) {
+      const t0 = performance.now();
+      await client.call(++id, "echo", { ...args, offset: i });
+      list.push(performance.now() - t0);
+    }
+  }
+}
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+const big = { direct: [] as number[], proxied: [] as number[] };
+for (let r = 0; r < RUNS; r++) {
+  for (const [client, list] of [[direct, big.direct], [proxied, big.proxied]] as const) {
+    const t0 = performance.now();
+    const line = await client.call(++id, "big", {});
+    list.push(performance.now() - t0);
+    if (line.length < BIG_BYTES) throw new Error(`short big response: ${line.length}`);
+  }
+}
+const rss = peakRssMb(proxyPid);
+await direct.close();
+await proxied.close();
+await daemon.stop();
+const db = new Database(daemon.db, { readonly: true });
+const receipts = (db.query("SELECT count(*) AS n FROM receipts WHERE json_extract(receipt_json, '$.credentialSubject.action.type') LIKE 'mcp.bench.%'").get() as { n: number }).n;
+db.close();
+
+const p50d = q(lat.direct, 0.5), p50p = q(lat.proxied, 0.5), p99d = q(lat.direct, 0.99), p99p = q(lat.proxied, 0.99);
+const bd = q(big.direct, 0.5), bp = q(big.proxied, 0.5);
+const f = (n: number) => n.toFixed(3);
+const checks = [
+  { what: `added latency p50 ${f(p50p - p50d)} ms`, ok: p50p - p50d <= 0.3, target: "<= 0.3 ms" },
+  { what: `added latency p99 ${f(p99p - p99d)} ms`, ok: p99p - p99d <= 2, target: "<= 2 ms" },
+  { what: `${values.mb} MB response ${(bp / bd).toFixed(3)}x direct`, ok: bp / bd <= 1.1, target: "<= 1.10x" },
+  { what: `proxy peak RSS ${rss.toFixed(1)} MB`, ok: rss <= 60, target: "<= 60 MB" },
+];
+console.log(`mcp-proxy benchmark (${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} CPUs), ${CALLS} tools/call round trips each way, blocks of ${BLOCK} alternating`);
+console.log(`round trip ms      p50      p99`);
+console.log(`  direct        ${f(p50d)}    ${f(p99d)}`);
+console.log(`  proxied       ${f(p50p)}    ${f(p99p)}`);
+console.log(`  added         ${f(p50p - p50d)}    ${f(p99p - p99d)}`);
+console.log(`${values.mb} MB response, median of ${RUNS}: direct ${bd.toFixed(1)} ms, proxied ${bp.toFixed(1)} ms (${(bp / bd).toFixed(3)}x)`);
+console.log(`proxy peak RSS ${rss.toFixed(1)} MB; receipts written for the proxied calls: ${receipts} (2 per call: pending and final)`);
+for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what} (target ${c.target})`);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

@@ -1,0 +1,44 @@
+// The verifier's bookkeeping of idempotency keys (src/verify/retries.ts):
+// hashes kept in fixed chunks, candidates found by sorting, exact groups by
+// the keys read back.
+import { describe, expect, test } from "bun:test";
+import { exactGroups, keyHash, RetryTracker, type ReceiptPlace } from "../../src/verify/retries.ts";
+
+function batch(keys: string[], firstIndex: number): [BigUint64Array, Float64Array] {
+  return [BigUint64Array.from(keys.map(keyHash)), Float64Array.from(keys.map((_, i) => firstIndex + i))];
+}
+
+describe("RetryTracker", () => {
+  test("repeats are found across many chunks and chains, in the order they were added", () => {
+    const t = new RetryTracker();
+    const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}`);
+    keys[40_000] = "k7"; // far past the first chunk of 16384
+    for (let base = 0; base < keys.length; base += 1024) t.add(0, ...batch(keys.slice(base, base + 1024), base), Infinity);
+    t.add(1, ...batch(["k49999", "fresh"], 0), Infinity);
+    const groups = exactGroups(t.candidates(), (p) => (p.chain === 0 ? keys[p.index] : ["k49999", "fresh"][p.index]));
+    expect(groups).toEqual([
+      { idempotencyKey: "k7", receipts: [{ chain: 0, index: 7 }, { chain: 0, index: 40_000 }] },
+      { idempotencyKey: "k49999", receipts: [{ chain: 0, index: 49_999 }, { chain: 1, index: 0 }] },
+    ]);
+  });
+
+  test("receipts at or past the limit (where the chain broke) are not recorded", () => {
+    const t = new RetryTracker();
+    t.add(0, ...batch(["a", "b", "a", "b"], 0), 3);
+    const groups = exactGroups(t.candidates(), (p: ReceiptPlace) => ["a", "b", "a", "b"][p.index]);
+    expect(groups.map((g) => g.idempotencyKey)).toEqual(["a"]);
+  });
+
+  test("a key read back that no longer hashes the same (the row changed since) is left out", () => {
+    const t = new RetryTracker();
+    t.add(0, ...batch(["a", "a", "a"], 0), Infinity);
+    const groups = exactGroups(t.candidates(), (p) => (p.index === 1 ? "changed" : "a"));
+    expect(groups).toEqual([{ idempotencyKey: "a", receipts: [{ chain: 0, index: 0 }, { chain: 0, index: 2 }] }]);
+  });
+
+  test("nothing repeated: no candidates", () => {
+    const t = new RetryTracker();
+    t.add(0, ...batch(["a", "b", "c"], 0), Infinity);
+    expect(t.candidates()).toEqual([]);
+  });
+});
