@@ -21,6 +21,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   list: { summary: "List receipts, newest first, with filters (read-only)", load: () => import("../commands/list.ts").then((m) => m.listCommand) },
   "mcp-proxy": { summary: "Relay an MCP server (stdio) and record every tool call", load: () => import("../commands/mcp-proxy.ts").then((m) => m.mcpProxyCommand) },
   service: { summary: "Install the daemon as a systemd or launchd service", load: () => import("../commands/service.ts").then((m) => m.serviceCommand) },
+  show: { summary: "Show one receipt with its signature and link checked (read-only)", load: () => import("../commands/show.ts").then((m) => m.showCommand) },
   status: { summary: "Show the daemon's state, the chain head and receipt counts", load: () => import("../commands/status.ts").then((m) => m.statusCommand) },
+  tail: { summary: "Print the newest receipts and, with -f, each new one as it is committed", load: () => import("../commands/tail.ts").then((m) => m.tailCommand) },
   verify: { summary: "Verify receipt chains offline with the public key", load: () => import("../commands/verify.ts").then((m) => m.verifyCommand) },
 };

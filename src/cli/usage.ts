@@ -64,11 +64,12 @@ export function renderUsage(entry: UsageEntry, width: number, paint: Paint): str
   const options = Object.entries(entry.args).filter(([, d]) => d.type !== "positional");
   const synopsis = [
     entry.path,
-    entry.commands ? `{${entry.commands.map((c) => c.name).join("|")}}` : "",
+    entry.commands ? `{${entry.commands.map((c) => c.name).join(" | ")}}` : "",
     options.length > 0 ? "[options]" : "",
     ...positionals.map(([n, d]) => (d.required ? `<${n}>` : `[${n}]`)),
   ].filter(Boolean).join(" ");
-  const lines = [...wrap(entry.description, width), "", `${paint.bold("Usage:")} ${synopsis}`];
+  const usage = wrap(`Usage: ${synopsis}`, width, "         ");
+  const lines = [...wrap(entry.description, width), "", `${paint.bold("Usage:")}${usage[0]!.slice("Usage:".length)}`, ...usage.slice(1)];
   if (entry.commands) {
     lines.push("", paint.bold("Commands:"), ...table(entry.commands.map((c) => [c.name, c.summary]), width, paint));
   }

@@ -18,6 +18,8 @@ export const backupCommand = cliCommand(defineCommand({
     json: { type: "boolean", description: "Print one machine-readable JSON object" },
   },
   async run({ args }) {
+    // The copy is evidence like the database: 0640, never briefly readable by others.
+    process.umask(0o027);
     const paths = resolvePaths();
     const publicKeyPath = args["public-key"] ?? paths.publicKey;
     const r = await runBackup({ db: args.db ?? paths.db, out: args.out, publicKeyPath });

@@ -8,6 +8,7 @@ import { octal } from "../os/dirs.ts";
 import { userName } from "../status/explain.ts";
 import { fail, ok, warn, type CheckResult } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
+import { joinFix, readability } from "./readable.ts";
 
 interface SigningKeyVerdict {
   result: CheckResult;
@@ -65,6 +66,8 @@ function signingKey(ctx: DoctorContext): SigningKeyVerdict {
 
 function publicKey(ctx: DoctorContext, signing: string | null): CheckResult {
   const path = ctx.publicKey.path;
+  // Like the database: readable by the daemon's group, not by agents; a warning for those not meant to read it.
+  if (readability(path) === "denied") return warn("public_key", `this user may not read ${path}: the key is not compared`, joinFix(path));
   let fingerprint: string;
   try {
     fingerprint = loadPublicKey(path).fingerprint;

@@ -56,8 +56,6 @@ export function liveStatus(s: Sighting): DaemonStatusFile | null {
 }
 
 export interface Discovery {
-  /** At the socket this shell's emitters use. */
-  shell: Sighting;
   /** The running daemon: at the shell's socket if one runs there, else at the first candidate where one runs. */
   daemon: Sighting | null;
   /** Every candidate looked at, in order. */
@@ -66,8 +64,7 @@ export interface Discovery {
 
 export function discover(shellSocket: string, candidates: string[]): Discovery {
   const looked = [...new Set([shellSocket, ...candidates])].map(look);
-  const shell = looked[0]!;
-  return { shell, daemon: looked.find(running) ?? null, looked };
+  return { daemon: looked.find(running) ?? null, looked };
 }
 
 /** What is left at a socket where no daemon runs, for the "not running" line; null when nothing is. */

@@ -6,6 +6,8 @@ import { READER_INDEXES_SQL, SCHEMA_SQL, type ChainSummary, type ChainTail, type
 import { chainIdsWithPrefix, listChains, openChainIdsWithPrefix, readTail } from "./queries.ts";
 import { describeSqliteError, schemaProblem } from "./schema-check.ts";
 
+const CHECKPOINT_WAIT_MS = 1000;
+
 /** A file that is not this project's database, named with what was expected. */
 export class StoreSchemaError extends Error {}
 
@@ -81,6 +83,8 @@ export class StoreWriter {
    */
   close(): boolean {
     this.insert.finalize();
+    // A reader (a long verify) blocks a complete checkpoint: wait for it briefly, not for the whole stop budget.
+    this.db.run(`PRAGMA busy_timeout = ${CHECKPOINT_WAIT_MS}`);
     const result = this.db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
     this.db.close(true);
     tightenDbFiles(this.path);

@@ -39,7 +39,7 @@ function stoppedDb(count: number): { dir: string; db: string; publicKey: string;
 }
 
 describe("backup while the daemon writes under load", () => {
-  test("a consistent single-file copy that verifies, made without stopping or slowing the writer", async () => {
+  test("a consistent single-file copy that verifies, made while the writer goes on", async () => {
     const d = await daemons.start({ args: ["--chain-id", "live"] });
     const sender = spawnSender("node", d.socket, { steps: [{ op: "gen", count: 200_000, session: "live", perWrite: 20, delayMs: 2 }] });
     await waitFor("receipts under load", () => countReceipts(d.db), (n) => n >= 500);

@@ -69,6 +69,11 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/** The helper's default flags, less those the caller gives itself (a flag may be given only once). */
+function defaultsNotIn(args: readonly string[], defaults: Record<string, string>): string[] {
+  return Object.entries(defaults).filter(([flag]) => !args.some((a) => a === flag || a.startsWith(`${flag}=`))).flat();
+}
+
 /** Starts the daemon on a private socket, database and key in a temporary directory; throws unless it listens. */
 export async function startDaemon(opts: StartOptions = {}): Promise<DaemonHandle> {
   const dir = opts.dir ?? tempDir("ar-daemon-");
@@ -78,7 +83,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonHandle
   const db = join(dir, "receipts.db");
   const key = join(dir, "signing.key");
   const launched = await launchDaemon(
-    ["--socket", socket, "--db", db, "--key", key, "--unsafe-socket-path", ...(opts.args ?? [])],
+    [...defaultsNotIn(opts.args ?? [], { "--socket": socket, "--db": db, "--key": key }), "--unsafe-socket-path", ...(opts.args ?? [])],
     { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_RUNTIME_DIR: runDir, ...opts.env },
     { timeoutMs: opts.timeoutMs },
   );

@@ -4,12 +4,12 @@
 // the timeout; risk levels via the action-type table; batches with a denied
 // element; bad policy files refused at start with the line.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { expectedHash, runCli } from "../daemon/support.ts";
-import { byCorrelation, isMsg, killProxies, ProxyRun, sessionReceipts, subject, textOf, type Msg } from "./support.ts";
+import { byCorrelation, killProxies, ProxyRun, sessionReceipts, subject, textOf, type Msg } from "./support.ts";
 
 let daemon: DaemonHandle;
 let dir: string;
@@ -196,12 +196,10 @@ describe("bad policy files are refused at start, with the line", () => {
 
 test("an approval directory other users can enter is refused", async () => {
   const open = join(dir, "open-approvals");
-  const { mkdirSync, chmodSync } = await import("node:fs");
   mkdirSync(open, { mode: 0o755 });
   chmodSync(open, 0o755);
   const policy = policyFile('[[rule]]\nname = "p"\naction = "pause"\n');
   const { run } = proxy(policy, "open-dir", { AGENTRECEIPTS_APPROVAL_DIR: open });
   expect((await run.close()).code).toBe(2);
   expect(run.stderr).toContain(`the approval directory ${open} is open to other users (mode 755); run "chmod 700 ${open}"`);
-  expect(isMsg({})).toBe(true);
 });
