@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   deny: { summary: "Deny a tool call an mcp-proxy policy paused", load: () => import("../commands/deny.ts").then((m) => m.denyCommand) },
   doctor: { summary: "Check the whole setup and say how to fix what is wrong", load: () => import("../commands/doctor.ts").then((m) => m.doctorCommand) },
   emit: { summary: "Send events to the daemon from the shell", load: () => import("../commands/emit.ts").then((m) => m.emitCommand) },
+  export: { summary: "Export receipts as JSON Lines (and a folder to verify offline)", load: () => import("../commands/export.ts").then((m) => m.exportCommand) },
   hook: { summary: "Agent hooks (Claude Code) that record every tool call", load: () => import("../commands/hook.ts").then((m) => m.hookCommand) },
   keys: { summary: "Create or show the daemon's signing key", load: () => import("../commands/keys.ts").then((m) => m.keysCommand) },
   list: { summary: "List receipts, newest first, with filters (read-only)", load: () => import("../commands/list.ts").then((m) => m.listCommand) },

@@ -14,7 +14,8 @@ export class Output {
   private pending: string[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly fd = 1, private readonly flushAt = 256 * 1024) {}
+  /** `tap` sees every byte written, in order (an export's hash and size). */
+  constructor(private readonly fd = 1, private readonly tap?: (bytes: Buffer) => void, private readonly flushAt = 256 * 1024) {}
 
   /** Queues text; written once `flushAt` characters are queued, or at flush(). */
   write(text: string): void {
@@ -28,6 +29,7 @@ export class Output {
     const buf = Buffer.from(this.pending.join(""), "utf8");
     this.pending = [];
     this.pendingBytes = 0;
+    this.tap?.(buf);
     let off = 0;
     while (off < buf.length) {
       try {

@@ -3,7 +3,7 @@
 // refused with the holder's pid and socket. Readers (verify, backup) never
 // take it. The file is never removed: unlinking a lock file lets two
 // processes lock two different inodes under one name.
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { tryLockExclusive } from "../os/flock.ts";
 import { checkRegularOrAbsent, ensureParentDir } from "../os/files.ts";
 
@@ -40,7 +40,7 @@ export function acquireWriterLock(dbPath: string, socketPath: string): WriterLoc
   const path = writerLockPath(dbPath);
   checkRegularOrAbsent(path, "lock file");
   ensureParentDir(dbPath);
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   let locked = false;
   try {
     locked = tryLockExclusive(fd);
@@ -50,6 +50,8 @@ export function acquireWriterLock(dbPath: string, socketPath: string): WriterLoc
           "Stop that daemon first, or give this one its own --db.",
       );
     }
+    // flock needs only a read descriptor: anyone able to open the file could hold the lock and keep the daemon from starting.
+    fchmodSync(fd, 0o600);
     ftruncateSync(fd, 0);
     writeSync(fd, `${JSON.stringify({ pid: process.pid, socket: socketPath })}\n`, 0);
   } finally {

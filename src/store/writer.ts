@@ -1,6 +1,6 @@
 // The write side of the store: owned by one process (the daemon). WAL with
 // synchronous=FULL, so a committed batch survives a power cut.
-import { Database } from "bun:sqlite";
+import { constants, Database } from "bun:sqlite";
 import { checkDbFiles, ensureParentDir, tightenDbFiles } from "../os/files.ts";
 import { READER_INDEXES_SQL, SCHEMA_SQL, type ChainSummary, type ChainTail, type ReceiptRow } from "./schema.ts";
 import { chainIdsWithPrefix, listChains, openChainIdsWithPrefix, readTail } from "./queries.ts";
@@ -78,11 +78,14 @@ export class StoreWriter {
    * Folds the WAL into the database file and closes, so that after a clean
    * stop `receipts.db` alone holds every receipt (a copy of it is a backup).
    * Statements are finalized first: with one left open, SQLite keeps the
-   * connection as a zombie and never checkpoints. Returns false when a reader
-   * kept the checkpoint from completing (the WAL then stays, still valid).
+   * connection as a zombie and never checkpoints. The emptied -wal and the
+   * -shm are kept: a reader without write access to the directory (an
+   * auditor) can open a WAL database only when they exist. Returns false when
+   * a reader kept the checkpoint from completing (the WAL then stays, valid).
    */
   close(): boolean {
     this.insert.finalize();
+    this.db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
     // A reader (a long verify) blocks a complete checkpoint: wait for it briefly, not for the whole stop budget.
     this.db.run(`PRAGMA busy_timeout = ${CHECKPOINT_WAIT_MS}`);
     const result = this.db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();

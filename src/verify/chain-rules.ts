@@ -111,6 +111,15 @@ export class ChainRules {
   private firstChainId: unknown;
   private endStatus: ChainStatusVerdict = "unknown";
   broken: ChainBreak | null = null;
+  /** Set when a `partial` chain starts after sequence 1: that sequence (its first link points outside the input). */
+  unanchoredFrom: number | undefined;
+
+  /**
+   * `partial`: the receipts may be a part of a chain (an export of a time
+   * window) that starts after sequence 1. Its first receipt's link then points
+   * at a receipt that is not there: it is reported, not counted as a break.
+   */
+  constructor(private readonly partial = false) {}
 
   get count(): number {
     return this.index;
@@ -125,7 +134,11 @@ export class ChainRules {
     if (this.broken !== null) return false;
     const i = this.index++;
     if (i === 0) this.firstChainId = r.chainId;
-    const found = violations(r, i, this.prev, this.firstChainId);
+    let found = violations(r, i, this.prev, this.firstChainId);
+    if (i === 0 && this.partial && isSequence(r.sequence) && r.sequence > 1 && typeof r.previousHash === "string") {
+      found = found.filter(([reason]) => reason !== "broken_hash_link");
+      this.unanchoredFrom = r.sequence;
+    }
     if (found.length > 0) {
       this.broken = toBreak(found, i, r);
       return false;

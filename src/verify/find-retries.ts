@@ -26,7 +26,7 @@ function sequenceOf(chains: ChainResult[], p: ReceiptPlace): number {
 }
 
 export async function findRetries(
-  tracker: RetryTracker, chains: ChainResult[], source: { reader: StoreReader } | { file: string },
+  tracker: RetryTracker, chains: ChainResult[], source: { reader: StoreReader } | { file: string; lineOffsets: number[] },
 ): Promise<RetryGroup<RetryReceipt>[]> {
   const candidates = tracker.candidates();
   if (candidates.length === 0) return [];
@@ -34,15 +34,16 @@ export async function findRetries(
   if ("reader" in source) {
     keyOf = (p) => keyIn(source.reader.receiptJsonAt(chains[p.chain]!.chainId, sequenceOf(chains, p)));
   } else {
-    // A file is one chain: read the lines at the candidates' indexes in one more pass.
-    const wanted = new Set(candidates.flatMap((c) => c.places.map((p) => p.index)));
+    // A file holds chain after chain: a receipt's line is its chain's first line plus its index. One more pass reads them.
+    const lineOf = (p: ReceiptPlace) => source.lineOffsets[p.chain]! + p.index;
+    const wanted = new Set(candidates.flatMap((c) => c.places.map(lineOf)));
     const lines = new Map<number, string>();
     let index = 0;
     for await (const line of jsonLines(source.file)) {
       if (wanted.has(index)) lines.set(index, line);
       index++;
     }
-    keyOf = (p) => keyIn(lines.get(p.index));
+    keyOf = (p) => keyIn(lines.get(lineOf(p)));
   }
   return exactGroups(candidates, keyOf).map((g) => ({
     idempotencyKey: g.idempotencyKey,

@@ -41,6 +41,8 @@ export interface ChainJson {
   retries: number;
   break?: BreakJson;
   key_mismatch?: KeyMismatchJson;
+  /** A part of a chain (from an export of a time window): it starts at first_sequence and its first link is not anchored. */
+  segment?: { first_sequence: number; first_link_anchored: false };
 }
 
 export interface VerifyJson {
@@ -134,6 +136,9 @@ export function formatHuman(report: VerifyReport): string {
     }
     const retried = retries.get(r.chainId) ?? 0;
     lines.push(`${r.valid ? "VALID " : "BROKEN"}  chain ${r.chainId}  ${r.count} ${noun}  status: ${statusText(r)}${retried > 0 ? `  retries: ${retried}` : ""}`);
+    if (r.unanchoredFrom !== undefined) {
+      lines.push(`  segment starting at sequence ${r.unanchoredFrom}: its first link is not anchored (sequence ${r.unanchoredFrom - 1} is not in the file); everything after it is checked`);
+    }
     if (r.break !== undefined) {
       const b = r.break;
       const also = b.reasons.slice(1).map((x) => (x === "column_mismatch" && b.columns !== undefined ? `${REASON_TEXT[x]}: ${b.columns.join(", ")}` : REASON_TEXT[x]));
@@ -169,6 +174,7 @@ export function toJson(report: VerifyReport): VerifyJson {
     public_key: { path: report.publicKey.path, fingerprint: report.publicKey.fingerprint },
     chains: report.chains.map((r) => {
       const chain: ChainJson = { chain_id: r.chainId, valid: r.valid, count: r.count, status: r.status, retries: retries.get(r.chainId) ?? 0 };
+      if (r.unanchoredFrom !== undefined) chain.segment = { first_sequence: r.unanchoredFrom, first_link_anchored: false };
       if (keyMismatch(r)) chain.key_mismatch = namedKey(r);
       else if (r.break !== undefined) {
         const b = r.break;

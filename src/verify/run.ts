@@ -8,7 +8,8 @@ import { VerifyPool } from "./pool.ts";
 import { endProgress, progressReporter } from "./progress.ts";
 import type { VerifyReport } from "./report.ts";
 import { RetryTracker } from "./retries.ts";
-import { firstChainId, jsonLines, rowBatches, SourceError } from "./sources.ts";
+import { chainRuns } from "./file-chains.ts";
+import { jsonLines, rowBatches, SourceError } from "./sources.ts";
 import { verifyBatches, verifyChain, type ChainResult, type VerifyChainOptions } from "./verify-chain.ts";
 
 export class UnknownChainError extends UserFacingError {}
@@ -27,6 +28,8 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
   const pool = new VerifyPool(key.pem, req.workers);
   const tracker = new RetryTracker();
   const chains: ChainResult[] = [];
+  /** With --file: the line each verified chain starts at (for reading retries back). */
+  const lineOffsets: number[] = [];
   const options = (label: string, total: number | undefined): VerifyChainOptions => {
     const chain = chains.length;
     return {
@@ -37,12 +40,23 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
   try {
     if (reader === null) {
       const file = req.file!;
-      const chainId = await firstChainId(file);
-      const result = await verifyChain(chainId, jsonLines(file), pool, options(chainId, undefined));
-      endProgress();
-      checkReceiptsFile(file, result);
-      if (req.chain !== undefined && result.chainId !== req.chain) throw new UnknownChainError(`file ${file} holds chain ${result.chainId}, not ${req.chain}`);
-      chains.push(result);
+      // An export holds chain after chain, each possibly a part (a time window): see file-chains.ts.
+      const held: string[] = [];
+      let line = 0;
+      for await (const run of chainRuns(jsonLines(file))) {
+        held.push(run.chainId);
+        if (req.chain !== undefined && run.chainId !== req.chain) {
+          for await (const _ of run.receipts) line++; // read past it
+          continue;
+        }
+        const result = await verifyChain(run.chainId, run.receipts, pool, { ...options(run.chainId, undefined), partial: true });
+        endProgress();
+        checkReceiptsFile(file, result);
+        lineOffsets.push(line);
+        line += result.count;
+        chains.push(result);
+      }
+      if (req.chain !== undefined && chains.length === 0) throw new UnknownChainError(`file ${file} holds chain ${held.join(", ")}, not ${req.chain}`);
     } else {
       const summaries = reader.chains();
       const selected = req.chain === undefined ? summaries : summaries.filter((s) => s.chainId === req.chain);
@@ -60,7 +74,7 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
       source: req.file === undefined ? { db: req.db! } : { file: req.file },
       publicKey: { path: req.publicKeyPath, fingerprint: key.fingerprint },
       chains,
-      retries: await findRetries(tracker, chains, reader === null ? { file: req.file! } : { reader }),
+      retries: await findRetries(tracker, chains, reader === null ? { file: req.file!, lineOffsets } : { reader }),
     };
   } finally {
     pool.close();

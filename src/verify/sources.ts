@@ -23,19 +23,6 @@ export async function* jsonLines(path: string): AsyncGenerator<string> {
   }
 }
 
-/** The chain id a JSON Lines file claims, from its first receipt. */
-export async function firstChainId(path: string): Promise<string> {
-  for await (const line of jsonLines(path)) {
-    try {
-      const id = (JSON.parse(line) as { credentialSubject?: { chain?: { chain_id?: unknown } } }).credentialSubject?.chain?.chain_id;
-      return typeof id === "string" ? id : "(unknown)";
-    } catch {
-      return "(unknown)";
-    }
-  }
-  return "(empty)";
-}
-
 export const DEFAULT_BATCH = 1024;
 
 /** Groups receipt texts into inline batches. */

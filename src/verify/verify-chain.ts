@@ -19,6 +19,8 @@ export interface ChainResult {
   firstSequence?: number;
   /** proof.verificationMethod of the first receipt seen whose signature failed. */
   verificationMethod?: string;
+  /** A segment: the chain as given starts at this sequence (> 1) and its first link is not anchored. */
+  unanchoredFrom?: number;
 }
 
 export interface VerifyChainOptions {
@@ -27,6 +29,8 @@ export interface VerifyChainOptions {
   onProgress?: (checked: number) => void;
   /** Called per batch, in order, with its keyed receipts and the index below which the chain verified so far. */
   onKeyed?: (keyed: KeyedReceipts, limit: number) => void;
+  /** The receipts may be a part of a chain starting after sequence 1 (a file exported for a time window). */
+  partial?: boolean;
 }
 
 /** True when receipts were checked and not one verifies under the key, though some carry a well-formed signature. */
@@ -42,7 +46,7 @@ export async function verifyBatches(
   options: VerifyChainOptions = {},
 ): Promise<ChainResult> {
   const maxInFlight = pool.size * 2;
-  const rules = new ChainRules();
+  const rules = new ChainRules(options.partial);
   const inFlight: Array<Promise<BatchResult>> = [];
   const tally: BatchTally = { verified: 0, badSignatures: 0, receiptLike: 0 };
   let firstSequence: number | undefined;
@@ -85,6 +89,7 @@ export async function verifyBatches(
   if (rules.broken !== null) result.break = rules.broken;
   if (firstSequence !== undefined) result.firstSequence = firstSequence;
   if (verificationMethod !== undefined) result.verificationMethod = verificationMethod;
+  if (rules.unanchoredFrom !== undefined) result.unanchoredFrom = rules.unanchoredFrom;
   return result;
 }
 

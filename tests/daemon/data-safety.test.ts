@@ -4,7 +4,7 @@
 // recover in a little freed space; a wrong file is refused by name.
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -15,7 +15,9 @@ import { chainProblems, cleanEnv, countReceipts, daemonTracker, readReceipts, ru
 
 const daemons = daemonTracker();
 const extra: DaemonHandle[] = [];
+const helpers: ChildProcess[] = [];
 afterAll(async () => {
+  for (const p of helpers) p.kill("SIGKILL");
   await daemons.stopAll();
   for (const d of extra) await d.stop("SIGKILL");
 });
@@ -71,6 +73,25 @@ describe("a clean stop", () => {
     expect(v.code).toBe(0);
     expect(v.report.chains).toMatchObject([{ valid: true, count: 4, status: "interrupted" }]);
   });
+
+  test("a reader in a long read transaction at stop delays it by at most a second and is reported; nothing is lost", async () => {
+    const d = await daemons.start({ args: ["--chain-id", "busyreader"] });
+    for (let i = 0; i < 3; i++) expect((await emitCli(d.socket, ["--tool", `t${i}`])).code).toBe(0);
+    // Another process keeps a read transaction open, as a long verify does.
+    const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(d.db)}, { readonly: true });
+      db.run("BEGIN"); db.query("SELECT count(*) FROM receipts").get(); console.log("reading"); setTimeout(() => {}, 30000);`;
+    const reader = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    helpers.push(reader);
+    await new Promise<void>((resolve) => reader.stdout!.once("data", () => resolve()));
+    const t0 = performance.now();
+    expect(await d.stop()).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(logged(d, "wal_not_folded")).toHaveLength(1);
+    reader.kill("SIGKILL");
+    const v = verify(d.db, d.publicKey);
+    expect(v.code).toBe(0);
+    expect(v.report.chains).toMatchObject([{ valid: true, count: 4, status: "interrupted" }]);
+  });
 });
 
 describe("one writer per database", () => {
@@ -115,6 +136,8 @@ describe("one writer per database", () => {
     const a = await daemons.start({ args: ["--chain-id", "readers"] });
     expect((await emitCli(a.socket, ["--tool", "x"])).code).toBe(0);
     expect(readFileSync(`${a.db}.lock`, "utf8")).toContain(`"pid":${a.proc.pid}`);
+    // Owner only: flock needs just a read descriptor, so a reader who could open it could block the daemon.
+    expect(statSync(`${a.db}.lock`).mode & 0o777).toBe(0o600);
     const v = verify(a.db, a.publicKey);
     expect(v.code).toBe(0);
     expect(v.report.chains).toMatchObject([{ valid: true, count: 1 }]);

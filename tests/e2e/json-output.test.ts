@@ -74,6 +74,15 @@ describe("every --json output has snake_case keys only", () => {
     expect(uninstall.steps.some((s) => s.kind === "run" && s.may_fail === true)).toBe(true);
   });
 
+  test("emit --json (no daemon: the event's line says not_delivered)", () => {
+    const socket = join(scratchDir("ar-e2e-json-"), "none.sock");
+    const r = cli(["emit", "--tool", "t", "--socket", socket, "--best-effort", "--json"]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.stdout) as { status: string };
+    expect(line.status).toBe("not_delivered");
+    expect(badKeys(line)).toEqual([]);
+  });
+
   test("service status --json (the manager may be absent here: exit 3, the JSON is printed all the same)", () => {
     const r = cli(["service", "status", "--user", "--json"]);
     expect([0, 3]).toContain(r.code);

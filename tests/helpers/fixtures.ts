@@ -58,17 +58,24 @@ export function frame(i: number, extra: Partial<Frame> = {}): Frame {
 /** Writes `count` event receipts (in batches) and optionally a terminator; returns the chain id. */
 export function makeChainDb(
   dbPath: string, privateKeyPem: string, count: number,
-  options: { chainId?: string; terminate?: boolean; batch?: number; frames?: (i: number) => Frame; verificationMethod?: string } = {},
+  options: {
+    chainId?: string; terminate?: boolean; batch?: number; frames?: (i: number) => Frame; verificationMethod?: string;
+    /** The sender of event i (default TEST_PEER). */
+    peers?: (i: number) => AttestedPeer;
+    /** The writer's clock (default the real one), e.g. to spread receipts over days. */
+    clock?: () => Date;
+  } = {},
 ): string {
   const store = new StoreWriter(dbPath);
   const writer = new ChainWriter({
     store, signer: keySourceOf(parsePrivateKey(privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
     verificationMethod: options.verificationMethod ?? "did:agent-receipts-daemon:local#k1", chainIdBase: options.chainId ?? "test-chain",
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const batch = options.batch ?? 500;
   let pending: ChainEvent[] = [];
   for (let i = 0; i < count; i++) {
-    pending.push({ no: i, frame: options.frames?.(i) ?? frame(i), peer: TEST_PEER });
+    pending.push({ no: i, frame: options.frames?.(i) ?? frame(i), peer: options.peers?.(i) ?? TEST_PEER });
     if (pending.length === batch) {
       writer.commit(pending);
       pending = [];
