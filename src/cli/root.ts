@@ -12,6 +12,7 @@ export const ROOT_DESCRIPTION = "Signed, hash-chained receipts for every tool ca
 
 export const COMMANDS: Record<string, CommandEntry> = {
   approve: { summary: "Approve a tool call an mcp-proxy policy paused (or list them)", load: () => import("../commands/approve.ts").then((m) => m.approveCommand) },
+  backup: { summary: "Copy the database safely, even while the daemon runs", load: () => import("../commands/backup.ts").then((m) => m.backupCommand) },
   daemon: { summary: "Run the signing daemon on the Unix socket", load: () => import("../commands/daemon.ts").then((m) => m.daemonCommand) },
   deny: { summary: "Deny a tool call an mcp-proxy policy paused", load: () => import("../commands/deny.ts").then((m) => m.denyCommand) },
   doctor: { summary: "Check the whole setup and say how to fix what is wrong", load: () => import("../commands/doctor.ts").then((m) => m.doctorCommand) },

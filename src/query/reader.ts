@@ -135,7 +135,8 @@ export class ReceiptReader {
     };
     if (range !== undefined) consider(range.hi - range.lo + 1, "range");
     if (chains !== undefined && this.chainIndex !== undefined) consider(chains.reduce((n, c) => n + c.lastSequence - c.firstSequence + 1, 0), "chains");
-    for (const t of terms) if (t.driver !== undefined) consider(this.estimate(t), t);
+    // Counting a term's rows stops where it could no longer win.
+    for (const t of terms) if (t.driver !== undefined) consider(this.estimate(t, Math.min(ESTIMATE_CAP, best?.cost ?? ESTIMATE_CAP)), t);
 
     const chainTest = chainSql(f);
     const rest = (skip: Term | undefined, withChain: boolean): SqlPart[] => [
@@ -158,12 +159,12 @@ export class ReceiptReader {
       .map(toStoredReceipt);
   }
 
-  /** How many rows a term's index holds for it, counted up to ESTIMATE_CAP (index entries only). */
-  private estimate(t: Term): number {
+  /** How many rows a term's index holds for it, counted up to `cap` (index entries only). */
+  private estimate(t: Term, cap: number): number {
     const d = t.driver!;
     return this.db
       .query<{ n: number }, SqlPart["params"]>(`SELECT count(*) AS n FROM (SELECT 1 FROM receipts INDEXED BY ${d.index} WHERE ${d.where.sql} LIMIT ?)`)
-      .get(...d.where.params, ESTIMATE_CAP)?.n ?? 0;
+      .get(...d.where.params, cap)?.n ?? 0;
   }
 
   /** Each chain walked in sequence order (which is its commit order), then merged by rowid. */

@@ -2,6 +2,7 @@
 // canonicalize, hash, check the proof and, for a stored row, its index
 // columns. Runs inside the verify workers.
 import type { KeyObject } from "node:crypto";
+import { EVENTS_DROPPED_TYPE } from "../daemon/pipeline/builder.ts";
 import { canonicalJson, sha256Hex } from "../receipt/canonical.ts";
 import { verifyBytes } from "../receipt/keys.ts";
 import { MalformedProofError, signatureOf } from "../receipt/proof.ts";
@@ -34,6 +35,8 @@ export interface Inspected {
   receiptLike: boolean;
   /** action.idempotency_key of a receipt whose signature verifies. */
   idempotencyKey?: string;
+  /** For an events_dropped receipt whose signature verifies: the events it says were lost (0 when its count is unreadable). */
+  droppedEvents?: number;
 }
 
 export function checkReceipt(json: string, publicKey: KeyObject): CheckedReceipt {
@@ -101,9 +104,15 @@ function inspect(json: unknown, publicKey: KeyObject, row: StoredRow | undefined
     return done(checked);
   }
   const result = done(base);
-  const key = receipt.credentialSubject?.action?.idempotency_key;
-  if (typeof key === "string") result.idempotencyKey = key;
+  const action = receipt.credentialSubject?.action;
+  if (typeof action?.idempotency_key === "string") result.idempotencyKey = action.idempotency_key;
+  if (action?.type === EVENTS_DROPPED_TYPE) result.droppedEvents = dropCount(action.emitter_metadata?.drop_count);
   return result;
+}
+
+/** docs/protocol.md §6.4: an integer 0 <= n <= 2^53 - 1. */
+function dropCount(n: unknown): number {
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 function malformed(detail: string): CheckedReceipt {

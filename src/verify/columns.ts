@@ -11,7 +11,7 @@ export interface ReceiptFields {
   issuer?: { id?: unknown };
   credentialSubject?: {
     principal?: { id?: unknown };
-    action?: { type?: unknown; tool_name?: unknown; risk_level?: unknown; idempotency_key?: unknown };
+    action?: { type?: unknown; tool_name?: unknown; risk_level?: unknown; idempotency_key?: unknown; emitter_metadata?: { drop_count?: unknown } };
     outcome?: { status?: unknown };
     chain?: { chain_id?: unknown; sequence?: unknown; previous_receipt_hash?: unknown; terminal?: unknown; status?: unknown };
   };

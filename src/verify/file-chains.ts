@@ -9,7 +9,7 @@
 // lands in (malformed receipt, chain id mismatch), never silently accepted.
 
 export interface ChainRun {
-  /** The first line's chain id; "(unknown)" when it has none, "(empty)" for a file without receipts. */
+  /** The first line's chain id; "(unknown)" when it has none. */
   chainId: string;
   receipts: AsyncIterable<string>;
 }
@@ -39,15 +39,14 @@ function newChainAt(line: string, current: string, seen: Set<string>): string | 
   return id;
 }
 
-/** Splits `lines` into runs of one chain each; each run must be read to its end before the next is taken. */
+/**
+ * Splits `lines` into runs of one chain each; each run must be read to its end
+ * before the next is taken. No lines, no runs.
+ */
 export async function* chainRuns(lines: AsyncIterable<string>): AsyncGenerator<ChainRun> {
   const it = lines[Symbol.asyncIterator]();
   const seen = new Set<string>();
   let next = await it.next();
-  if (next.done) {
-    yield { chainId: "(empty)", receipts: (async function* () {})() };
-    return;
-  }
   while (!next.done) {
     const head = next.value;
     const known = parsedChainId(head);

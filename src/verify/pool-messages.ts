@@ -41,11 +41,18 @@ export interface KeyedReceipts {
   indexes: Float64Array;
 }
 
+/** The events_dropped receipts of a batch that verify: chain index and events lost, in index order (rare, so plain arrays). */
+export interface DropReceipts {
+  indexes: number[];
+  events: number[];
+}
+
 /** One batch, checked and linked inside the worker: only its head and tail come back, with counts. */
 export interface BatchResult {
   segment: Segment;
   tally: BatchTally;
   keyed: KeyedReceipts;
+  drops: DropReceipts;
 }
 
 export type VerifyResponse = { batch: number; result: BatchResult } | { batch: number; error: string };

@@ -6,6 +6,7 @@ import type { RetryReceipt } from "./find-retries.ts";
 import { fingerprintNamedBy } from "./key-hint.ts";
 import type { RetryGroup } from "./retries.ts";
 import { keyMismatch, type ChainResult } from "./verify-chain.ts";
+import { retryPlaces, warningJson, warningsOf, warningText, type VerifyWarning, type WarningJson } from "./warnings.ts";
 
 export interface VerifyReport {
   valid: boolean;
@@ -56,6 +57,10 @@ export interface VerifyJson {
     count: number;
     groups: Array<{ idempotency_key: string; receipts: Array<{ chain_id: string; sequence: number }> }>;
   };
+  /** The source holds no receipts (an empty database or file): valid, with nothing checked. */
+  nothing_to_verify: boolean;
+  /** Advisories that leave `valid` as it is: no terminator, retried calls (each key once), dropped events. */
+  warnings: WarningJson[];
 }
 
 export function statusText(result: ChainResult): string {
@@ -104,25 +109,27 @@ export function keyMismatchMessage(report: VerifyReport): string | null {
 
 const MAX_RETRY_LINES = 20;
 
-function retryLines(report: VerifyReport): string[] {
+/** The warnings, retried calls as one block (a header, then each key once). */
+function warningLines(report: VerifyReport, warnings: VerifyWarning[]): string[] {
+  const lines = warnings.filter((w) => w.kind !== "retried_call").map((w) => `warning: ${warningText(w)}`);
   const n = retryCount(report);
-  if (n === 0) return [];
-  const lines = [`retries (not an error): ${n} ${n === 1 ? "receipt repeats" : "receipts repeat"} an earlier receipt's idempotency key`];
-  for (const g of report.retries.slice(0, MAX_RETRY_LINES)) {
-    const byChain = new Map<string, number[]>();
-    for (const r of g.receipts) byChain.set(r.chainId, [...(byChain.get(r.chainId) ?? []), r.sequence]);
-    const where = [...byChain].map(([c, seqs]) => `chain ${c} ${seqs.length === 1 ? "sequence" : "sequences"} ${seqs.join(", ")}`);
-    lines.push(`  key ${JSON.stringify(g.idempotencyKey)}: ${where.join("; ")}`);
-  }
+  if (n === 0) return lines;
+  lines.push(`warning: retries (not an error): ${n} ${n === 1 ? "receipt repeats" : "receipts repeat"} an earlier receipt's idempotency key`);
+  for (const g of report.retries.slice(0, MAX_RETRY_LINES)) lines.push(`  key ${JSON.stringify(g.idempotencyKey)}: ${retryPlaces(g)}`);
   if (report.retries.length > MAX_RETRY_LINES) lines.push(`  ... and ${report.retries.length - MAX_RETRY_LINES} more keys (--json lists them all)`);
   return lines;
 }
 
+/** One line for a source without receipts: there is nothing to call valid or broken. */
+function nothingToVerify(report: VerifyReport): string {
+  const what = report.source.db !== undefined ? `database ${report.source.db} holds no receipts` : `file ${report.source.file} is empty (no line that is not blank)`;
+  return `nothing to verify: ${what}\n`;
+}
+
 export function formatHuman(report: VerifyReport): string {
+  if (report.chains.length === 0) return nothingToVerify(report);
   const lines: string[] = [];
-  if (report.chains.length === 0) {
-    lines.push(`no chains in ${report.source.db ?? report.source.file}: nothing to verify`);
-  }
+  const warnings = warningsOf(report.chains, report.retries);
   const retries = retriesPerChain(report);
   for (const r of report.chains) {
     const noun = r.count === 1 ? "receipt" : "receipts";
@@ -149,7 +156,7 @@ export function formatHuman(report: VerifyReport): string {
       if (b.detail !== "") lines.push(`  ${b.detail}`);
     }
   }
-  lines.push(...retryLines(report));
+  lines.push(...warningLines(report, warnings));
   const n = report.chains.length;
   const broken = report.chains.filter((c) => !c.valid && !keyMismatch(c)).length;
   const mismatched = mismatchedChains(report).length;
@@ -157,10 +164,11 @@ export function formatHuman(report: VerifyReport): string {
     ...(broken > 0 ? [`${broken} of ${n} chain(s) BROKEN`] : []),
     ...(mismatched > 0 ? [`${mismatched} of ${n} chain(s) not signed by this key`] : []),
   ];
+  const advised = warnings.length === 0 ? "" : `; ${warnings.length} ${warnings.length === 1 ? "warning" : "warnings"}`;
   lines.push(
-    problems.length === 0
+    (problems.length === 0
       ? `${n} chain(s) verified with key ${report.publicKey.fingerprint}`
-      : `${problems.join(", ")} (key ${report.publicKey.fingerprint})`,
+      : `${problems.join(", ")} (key ${report.publicKey.fingerprint})`) + advised,
   );
   return `${lines.join("\n")}\n`;
 }
@@ -190,6 +198,8 @@ export function toJson(report: VerifyReport): VerifyJson {
         receipts: g.receipts.map((r) => ({ chain_id: r.chainId, sequence: r.sequence })),
       })),
     },
+    nothing_to_verify: report.chains.length === 0,
+    warnings: warningsOf(report.chains, report.retries).map(warningJson),
   };
 }
 

@@ -56,7 +56,9 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
         line += result.count;
         chains.push(result);
       }
-      if (req.chain !== undefined && chains.length === 0) throw new UnknownChainError(`file ${file} holds chain ${held.join(", ")}, not ${req.chain}`);
+      if (req.chain !== undefined && chains.length === 0) {
+        throw new UnknownChainError(held.length === 0 ? `file ${file} is empty: it holds no chain ${req.chain}` : `file ${file} holds chain ${held.join(", ")}, not ${req.chain}`);
+      }
     } else {
       const summaries = reader.chains();
       const selected = req.chain === undefined ? summaries : summaries.filter((s) => s.chainId === req.chain);
@@ -82,10 +84,12 @@ export async function runVerify(req: VerifyRequest): Promise<VerifyReport> {
   }
 }
 
-/** A file given to --file that holds no receipt at all is a wrong argument, not a broken chain. */
+/**
+ * A file given to --file whose lines are none of them receipts is a wrong
+ * argument, not a broken chain. (An empty file has no runs: nothing to verify.)
+ */
 function checkReceiptsFile(file: string, result: ChainResult): void {
   const hint = "--file takes JSON Lines, one receipt per line, as exported from the database";
-  if (result.count === 0) throw new SourceError(`${file} is not a receipts file: it holds no receipts (${hint})`);
   if (result.tally.receiptLike === 0) {
     const first = result.break?.detail ? ` (the first line: ${result.break.detail})` : "";
     throw new SourceError(`${file} is not a receipts file: none of its ${result.count} lines is a receipt${first}. ${hint}`);

@@ -21,6 +21,8 @@ export interface ChainResult {
   verificationMethod?: string;
   /** A segment: the chain as given starts at this sequence (> 1) and its first link is not anchored. */
   unanchoredFrom?: number;
+  /** The events_dropped receipts in the verified part of the chain and the events they say were lost, when there are any. */
+  dropped?: { receipts: number; events: number };
 }
 
 export interface VerifyChainOptions {
@@ -52,16 +54,24 @@ export async function verifyBatches(
   let firstSequence: number | undefined;
   let verificationMethod: string | undefined;
   let total = 0;
+  const dropped = { receipts: 0, events: 0 };
 
   const drainOne = async (): Promise<void> => {
-    const { segment, tally: t, keyed } = await inFlight.shift()!;
+    const { segment, tally: t, keyed, drops } = await inFlight.shift()!;
     if (rules.count === 0 && typeof segment.head.sequence === "number") firstSequence = segment.head.sequence;
     rules.acceptSegment(segment);
     tally.verified += t.verified;
     tally.badSignatures += t.badSignatures;
     tally.receiptLike += t.receiptLike;
     verificationMethod ??= segment.head.verificationMethod ?? segment.tail.verificationMethod;
-    options.onKeyed?.(keyed, rules.broken === null ? Infinity : rules.broken.index);
+    const limit = rules.broken === null ? Infinity : rules.broken.index;
+    options.onKeyed?.(keyed, limit);
+    // Like retries, only the verified part counts: a drop receipt at or after a break proves nothing.
+    drops.indexes.forEach((index, k) => {
+      if (index >= limit) return;
+      dropped.receipts++;
+      dropped.events += drops.events[k]!;
+    });
     options.onProgress?.(rules.count);
   };
   const check = async (job: BatchJob, base: number): Promise<BatchResult> => {
@@ -90,6 +100,7 @@ export async function verifyBatches(
   if (firstSequence !== undefined) result.firstSequence = firstSequence;
   if (verificationMethod !== undefined) result.verificationMethod = verificationMethod;
   if (rules.unanchoredFrom !== undefined) result.unanchoredFrom = rules.unanchoredFrom;
+  if (dropped.receipts > 0) result.dropped = dropped;
   return result;
 }
 

@@ -5,7 +5,7 @@ import { parsePublicKey } from "../receipt/keys.ts";
 import { StoreReader } from "../store/reader.ts";
 import { checkSegment } from "./chain-rules.ts";
 import { checkStoredRow, inspectReceipt, type Inspected } from "./check-receipt.ts";
-import type { BatchResult, BatchSource, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
+import type { BatchResult, BatchSource, DropReceipts, VerifyRequest, VerifyResponse } from "./pool-messages.ts";
 import { keyHash } from "./retries.ts";
 
 declare const self: Worker;
@@ -28,6 +28,7 @@ function resultOf(inspected: Inspected[], base: number): BatchResult {
   const tally = { verified: 0, badSignatures: 0, receiptLike: 0 };
   const hashes: bigint[] = [];
   const indexes: number[] = [];
+  const drops: DropReceipts = { indexes: [], events: [] };
   inspected.forEach((x, j) => {
     if (x.receiptLike) tally.receiptLike++;
     if (x.checked.problem === undefined) tally.verified++;
@@ -36,11 +37,16 @@ function resultOf(inspected: Inspected[], base: number): BatchResult {
       hashes.push(keyHash(x.idempotencyKey));
       indexes.push(base + j);
     }
+    if (x.droppedEvents !== undefined) {
+      drops.indexes.push(base + j);
+      drops.events.push(x.droppedEvents);
+    }
   });
   return {
     segment: checkSegment(inspected.map((x) => x.checked), base),
     tally,
     keyed: { hashes: BigUint64Array.from(hashes), indexes: Float64Array.from(indexes) },
+    drops,
   };
 }
 

