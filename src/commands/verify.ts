@@ -10,7 +10,8 @@ export const verifyCommand = cliCommand(defineCommand({
     name: "verify",
     description:
       "Verify receipt chains offline with the public key: signatures, hash links, sequence, chain ids and terminators. " +
-      "Also checks each row's index columns against its signed receipt, and lists retries (receipts sharing an idempotency key). " +
+      "Also checks each row's index columns against its signed receipt, and warns (without failing) of chains without terminator, " +
+      "retries (receipts sharing an idempotency key) and events the emitters reported lost. An empty database or file is nothing to verify (exit 0). " +
       "Works while the daemon is stopped. Exit 0 all valid, 1 any chain broken, 2 usage or I/O problem or a key that verifies no receipt of a chain.",
   },
   args: {

@@ -4,7 +4,7 @@
 // relayed, and every 200 ms of chatter, keeps the proxy's RSS flat (more often
 // costs relay throughput: each collection takes a few milliseconds).
 
-const EVERY_BYTES = 8 * 1024 * 1024;
+const EVERY_BYTES = 16 * 1024 * 1024;
 const EVERY_MS = 200;
 
 export class GcPacer {

@@ -101,7 +101,7 @@ test("the root package is private (the binary ships as release tarballs), and wh
   const src = join(ROOT, "src");
   const bare = new Set<string>();
   for (const file of filesUnder(src).filter((f) => f.endsWith(".ts"))) {
-    for (const m of readFileSync(join(src, file), "utf8").matchAll(/\b(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) {
+    for (const m of readFileSync(join(src, file), "utf8").matchAll(/(?<![.\w$])(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) {
       const spec = m[1]!;
       if (spec.startsWith("node:") || spec.startsWith("bun:") || spec === "bun") continue;
       bare.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);

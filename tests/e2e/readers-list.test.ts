@@ -1,0 +1,211 @@
+// `agent-receipts list` through the compiled binary, on a database the
+// compiled daemon wrote: each filter against the known set of receipts (the
+// same rule applied to every stored row), the formats, bad input, and reading
+// with the daemon stopped without creating any file.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { killSenders } from "../daemon/support.ts";
+import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
+import { cli, removeTempDirs } from "../helpers/verify-run.ts";
+
+let fx: ReaderFixture;
+let rows: StoredRow[];
+
+beforeAll(async () => {
+  fx = await makeReaderFixture();
+  rows = storedRows(fx.db);
+}, 60_000);
+
+afterAll(async () => {
+  killSenders();
+  await fx?.daemon.stop();
+  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+  removeTempDirs();
+});
+
+function list(...args: string[]) {
+  return cli(["list", "--db", fx.db, ...args]);
+}
+
+/** The ids `list --jsonl` prints, in order. */
+function listed(...args: string[]): string[] {
+  const r = list("--jsonl", "--limit", "1000", ...args);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  return r.stdout.split("\n").filter((l) => l !== "").map((l) => (JSON.parse(l) as { id: string }).id);
+}
+
+/** What a filter must select: the rows the rule accepts, newest first. */
+function want(rule: (r: StoredRow) => boolean): string[] {
+  return rows.filter(rule).map((r) => r.id).reverse();
+}
+
+const action = (r: StoredRow) => r.receipt.credentialSubject.action;
+
+describe("list: each filter selects exactly the receipts it names", () => {
+  test("the fixture has what the filters need", () => {
+    const chains = new Set(rows.map((r) => r.chainId));
+    expect([...chains].sort()).toEqual([CHAIN, `${CHAIN}-2`, `${CHAIN}/agent/helper`]);
+    expect(rows.some((r) => r.receipt.credentialSubject.chain.terminal === true)).toBe(true);
+    expect(rows.some((r) => action(r).type === "agent_receipts.events_dropped")).toBe(true);
+  });
+
+  const cases: Array<[string, string[], (r: StoredRow) => boolean]> = [
+    ["no filter", [], () => true],
+    ["--chain", ["--chain", CHAIN], (r) => r.chainId === CHAIN],
+    ["--chain (continuation)", ["--chain", `${CHAIN}-2`], (r) => r.chainId === `${CHAIN}-2`],
+    ["--agent", ["--agent", "helper"], (r) => r.chainId === `${CHAIN}/agent/helper`],
+    ["--session", ["--session", "sA"], (r) => r.receipt.issuer.session_id === "sA"],
+    ["--channel", ["--channel", "claude-code"], (r) => action(r).type.startsWith("claude-code.")],
+    ["--tool", ["--tool", "Bash"], (r) => action(r).tool_name === "Bash"],
+    ["--tool GLOB", ["--tool", "mcp__*"], (r) => action(r).tool_name.startsWith("mcp__")],
+    ["--type GLOB", ["--type", "sdk.*"], (r) => action(r).type.startsWith("sdk.")],
+    ["--risk", ["--risk", "medium"], (r) => ["medium", "high", "critical"].includes(action(r).risk_level)],
+    ["--status failure", ["--status", "failure"], (r) => r.receipt.credentialSubject.outcome.status === "failure"],
+    ["--status pending", ["--status", "pending"], (r) => r.receipt.credentialSubject.outcome.status === "pending"],
+    ["--uid", ["--uid", String(process.getuid?.() ?? 0)], (r) => action(r).peer_credential?.uid === (process.getuid?.() ?? 0)],
+    ["--uid (nobody's)", ["--uid", "4242"], () => false],
+  ];
+  for (const [name, args, rule] of cases) {
+    test(name, () => {
+      const expected = want(rule);
+      expect(listed(...args)).toEqual(expected);
+    });
+  }
+
+  test("--exe: a base name, and a GLOB on the whole path", () => {
+    const base = basename(fx.exes.node);
+    expect(listed("--exe", base)).toEqual(want((r) => action(r).peer_credential?.exe_path === fx.exes.node));
+    expect(listed("--exe", `${fx.exes.bun.slice(0, fx.exes.bun.lastIndexOf("/"))}/*`)).toEqual(want((r) => action(r).peer_credential?.exe_path === fx.exes.bun));
+  });
+
+  test("--since and --until around the daemon restart", () => {
+    const after = want((r) => r.receipt.issuanceDate >= fx.between);
+    const before = want((r) => r.receipt.issuanceDate < fx.between);
+    expect(after.length).toBeGreaterThan(0);
+    expect(before.length).toBeGreaterThan(0);
+    expect(listed("--since", fx.between)).toEqual(after);
+    expect(listed("--until", fx.between)).toEqual(before);
+    expect(listed("--since", "1h")).toEqual(want(() => true));
+  });
+
+  test("filters combine", () => {
+    expect(listed("--session", "sA", "--tool", "Bash", "--status", "failure")).toEqual(
+      want((r) => r.receipt.issuer.session_id === "sA" && action(r).tool_name === "Bash" && r.receipt.credentialSubject.outcome.status === "failure"),
+    );
+    expect(listed("--chain", CHAIN, "--channel", "claude-code", "--until", fx.between)).toEqual(
+      want((r) => r.chainId === CHAIN && action(r).type.startsWith("claude-code.")),
+    );
+  });
+
+  test("--limit and --reverse: the newest N, or the oldest N oldest first", () => {
+    const all = want(() => true);
+    const ids = (...args: string[]) => list("--jsonl", ...args).stdout.trim().split("\n").map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids("--limit", "3")).toEqual(all.slice(0, 3));
+    expect(ids()).toEqual(all.slice(0, 50));
+    expect(ids("--reverse", "--limit", "2")).toEqual([...all].reverse().slice(0, 2));
+  });
+});
+
+describe("list: output", () => {
+  test("--jsonl prints the stored JSON unchanged; --json one array of it", () => {
+    const r = list("--jsonl", "--limit", "2");
+    expect(r.stdout).toBe(`${rows[rows.length - 1]!.json}\n${rows[rows.length - 2]!.json}\n`);
+    const arr = JSON.parse(list("--json", "--limit", "2").stdout) as Array<{ id: string }>;
+    expect(arr.map((x) => x.id)).toEqual([rows[rows.length - 1]!.id, rows[rows.length - 2]!.id]);
+  });
+
+  test("the table fits 80 columns when not a terminal, names the chain when there are several, and has no colour", () => {
+    const r = list();
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+RISK\s+STATUS\s+TYPE\s+TOOL/);
+    expect(lines[0]).toContain("CHAIN");
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(r.stdout).not.toContain("\x1b[");
+    expect(lines.length).toBe(rows.length + 1);
+    const one = list("--chain", `${CHAIN}-2`).stdout.split("\n")[0]!;
+    expect(one).not.toContain("CHAIN");
+  });
+
+  test("an empty result is not an error", () => {
+    for (const args of [["--tool", "no-such-tool"], ["--since", "2099-01-01"]]) {
+      const r = list(...args);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "", stderr: "" });
+    }
+    expect(list("--json", "--tool", "none").stdout).toBe("[]\n");
+  });
+});
+
+describe("list: bad input exits 2 with one line naming the problem", () => {
+  const bad: Array<[string[], RegExp]> = [
+    [["--since", "yesterdayy"], /--since "yesterdayy" is not a time: give RFC 3339/],
+    [["--until", "2026-02-30"], /--until "2026-02-30" is not a time/],
+    [["--since", "2026-11-29", "--until", "2026-11-28"], /is not before --until/],
+    [["--limit", "0"], /--limit takes a whole number of at least 1, not "0"/],
+    [["--limit", "ten"], /--limit takes a whole number/],
+    [["--risk", "extreme"], /--risk must be one of low, medium, high, critical/],
+    [["--status", "ok"], /--status must be one of success, failure, pending/],
+    [["--json", "--jsonl"], /--json and --jsonl are exclusive/],
+    [["--chain", "nope"], /no chain "nope" in .*chains: /],
+    [["--agent", "nobody"], /no sub-agent chain of agent "nobody"/],
+    [["--uid", "no-such-user-xyz"], /--uid "no-such-user-xyz" is neither a numeric uid nor a login/],
+    [["--tool", ""], /--tool is empty/],
+  ];
+  for (const [args, message] of bad) {
+    test(args.join(" "), () => {
+      const r = list(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    });
+  }
+
+  test("a missing database, a file that is not one, and a directory", () => {
+    const missing = cli(["list", "--db", join(fx.dir, "nope.db")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/database .*nope\.db does not exist\. Pass --db PATH/);
+    const text = join(fx.dir, "notes.txt");
+    writeFileSync(text, "not a database\n".repeat(100));
+    const notDb = cli(["list", "--db", text]);
+    expect(notDb.code).toBe(2);
+    expect(notDb.stderr).toMatch(/notes\.txt is not an SQLite database/);
+    const dirArg = cli(["list", "--db", fx.dir]);
+    expect(dirArg.code).toBe(2);
+    expect(dirArg.stderr).toMatch(/is not a regular file/);
+    for (const r of [missing, notDb, dirArg]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("list with the daemon stopped", () => {
+  const dbFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith("receipts.db")).sort();
+
+  test("the same receipts and the terminators, and no file created", async () => {
+    const running = listed();
+    expect(await fx.daemon.stop()).toBe(0);
+    const files = dbFiles(fx.dir);
+    const stopped = listed();
+    // The clean stop wrote a terminator: it is the newest receipt now.
+    expect(stopped.slice(1)).toEqual(running);
+    expect(rowsAfterStop().at(-1)!.receipt.credentialSubject.chain.terminal).toBe(true);
+    expect(cli(["list", "--db", fx.db, "--tool", "Bash", "--since", "1h"]).code).toBe(0);
+    expect(dbFiles(fx.dir)).toEqual(files);
+  });
+
+  test("a copy of the database file alone (a backup: no -wal, no -shm) is read without creating either", () => {
+    const copy = join(fx.dir, "backup");
+    mkdirSync(copy);
+    copyFileSync(fx.db, join(copy, "receipts.db"));
+    const r = cli(["list", "--db", join(copy, "receipts.db"), "--jsonl", "--limit", "1000"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(rowsAfterStop().length);
+    expect(cli(["list", "--db", join(copy, "receipts.db"), "--session", "sA", "--since", "1d"]).code).toBe(0);
+    expect(dbFiles(copy)).toEqual(["receipts.db"]);
+  });
+});
+
+function rowsAfterStop(): StoredRow[] {
+  return storedRows(fx.db);
+}
