@@ -1,12 +1,13 @@
 // MCP proxy benchmark: the same tools/call round trips against a minimal echo
-// server, direct and through the compiled proxy (recording to a live daemon),
-// in one run, alternating blocks so that both see the same machine load.
+// server, direct, through a bare byte relay (the floor of any proxy: one more
+// process hop, no parsing), and through the compiled proxy (recording to a
+// live daemon), in one run, alternating blocks so that all see the same load.
 //
 //   bun scripts/bench-mcp-proxy.ts [--calls 10000] [--mb 50] [--runs 5]
 //
-// Prints per-call latency (p50, p99) direct and proxied and the difference;
-// the time to relay one large response (median of --runs) direct and proxied
-// and their ratio; the proxy's peak RSS; and how many receipts the daemon
+// Prints per-call latency (p50, p99) of each and the proxy's difference to
+// direct; the time to relay one large response (median of --runs) and the
+// ratios to direct; the proxy's peak RSS; and how many receipts the daemon
 // wrote. Targets: added p50 <= 0.3 ms, added p99 <= 2 ms, large response
 // within 10% of direct, proxy RSS <= 60 MB.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -43,9 +44,19 @@ process.stdin.on("data", (d) => {
 });
 process.stdin.on("end", () => process.exit(0));
 `;
+// The floor: Node.js stream piping in both directions, nothing else.
+const RELAY = `
+import { spawn } from "node:child_process";
+const child = spawn(process.argv[2], process.argv.slice(3), { stdio: ["pipe", "pipe", "inherit"] });
+process.stdin.pipe(child.stdin);
+child.stdout.pipe(process.stdout);
+child.on("exit", (code) => process.exit(code ?? 1));
+`;
 const dir = tempDir("ar-bench-mcp-");
 const serverFile = join(dir, "echo-server.mjs");
 writeFileSync(serverFile, SERVER);
+const relayFile = join(dir, "relay.mjs");
+writeFileSync(relayFile, RELAY);
 const NODE = Bun.which("node") ?? "node";
 
 class Client {
@@ -87,6 +98,7 @@ class Client {
 const daemon = await startDaemon();
 const env = { ...process.env, AGENTRECEIPTS_SOCKET: daemon.socket, XDG_DATA_HOME: join(dir, "data") };
 const direct = new Client(spawn(NODE, [serverFile], { env }) as ChildProcessWithoutNullStreams);
+const relayed = new Client(spawn(process.execPath, [relayFile, NODE, serverFile], { env }) as ChildProcessWithoutNullStreams);
 const proxied = new Client(spawn(BINARY, ["mcp-proxy", "--name", "bench", "--", NODE, serverFile], { env }) as ChildProcessWithoutNullStreams);
 const proxyPid = proxied.proc.pid!;
 
@@ -95,16 +107,17 @@ function peakRssMb(pid: number): number {
   return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
-const lat = { direct: [] as number[], proxied: [] as number[] };
+const lat = { direct: [] as number[], relayed: [] as number[], proxied: [] as number[] };
 let id = 0;
 const args = { path: "/tmp/some/file.txt", offset: 0, limit: 100 };
 // Warm-up: JIT, page cache, the daemon connection.
 for (let i = 0; i < 200; i++) {
   await direct.call(++id, "echo", args);
+  await relayed.call(++id, "echo", args);
   await proxied.call(++id, "echo", args);
 }
 for (let done = 0; done < CALLS; done += BLOCK) {
-  for (const [client, list] of [[direct, lat.direct], [proxied, lat.proxied]] as const) {
+  for (const [client, list] of [[direct, lat.direct], [relayed, lat.relayed], [proxied, lat.proxied]] as const) {
     for (let i = 0; i < BLOCK && done + i < CALLS; i++) {
       const t0 = performance.now();
       await client.call(++id, "echo", { ...args, offset: i });
@@ -114,9 +127,9 @@ for (let done = 0; done < CALLS; done += BLOCK) {
 }
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-const big = { direct: [] as number[], proxied: [] as number[] };
+const big = { direct: [] as number[], relayed: [] as number[], proxied: [] as number[] };
 for (let r = 0; r < RUNS; r++) {
-  for (const [client, list] of [[direct, big.direct], [proxied, big.proxied]] as const) {
+  for (const [client, list] of [[direct, big.direct], [relayed, big.relayed], [proxied, big.proxied]] as const) {
     const t0 = performance.now();
     const line = await client.call(++id, "big", {});
     list.push(performance.now() - t0);
@@ -125,6 +138,7 @@ for (let r = 0; r < RUNS; r++) {
 }
 const rss = peakRssMb(proxyPid);
 await direct.close();
+await relayed.close();
 await proxied.close();
 await daemon.stop();
 const db = new Database(daemon.db, { readonly: true });
@@ -132,7 +146,8 @@ const receipts = (db.query("SELECT count(*) AS n FROM receipts WHERE json_extrac
 db.close();
 
 const p50d = q(lat.direct, 0.5), p50p = q(lat.proxied, 0.5), p99d = q(lat.direct, 0.99), p99p = q(lat.proxied, 0.99);
-const bd = q(big.direct, 0.5), bp = q(big.proxied, 0.5);
+const p50r = q(lat.relayed, 0.5), p99r = q(lat.relayed, 0.99);
+const bd = q(big.direct, 0.5), br = q(big.relayed, 0.5), bp = q(big.proxied, 0.5);
 const f = (n: number) => n.toFixed(3);
 const checks = [
   { what: `added latency p50 ${f(p50p - p50d)} ms`, ok: p50p - p50d <= 0.3, target: "<= 0.3 ms" },
@@ -140,12 +155,13 @@ const checks = [
   { what: `${values.mb} MB response ${(bp / bd).toFixed(3)}x direct`, ok: bp / bd <= 1.1, target: "<= 1.10x" },
   { what: `proxy peak RSS ${rss.toFixed(1)} MB`, ok: rss <= 60, target: "<= 60 MB" },
 ];
-console.log(`mcp-proxy benchmark (${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} CPUs), ${CALLS} tools/call round trips each way, blocks of ${BLOCK} alternating`);
-console.log(`round trip ms      p50      p99`);
-console.log(`  direct        ${f(p50d)}    ${f(p99d)}`);
-console.log(`  proxied       ${f(p50p)}    ${f(p99p)}`);
-console.log(`  added         ${f(p50p - p50d)}    ${f(p99p - p99d)}`);
-console.log(`${values.mb} MB response, median of ${RUNS}: direct ${bd.toFixed(1)} ms, proxied ${bp.toFixed(1)} ms (${(bp / bd).toFixed(3)}x)`);
+const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+console.log(`mcp-proxy benchmark (${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} CPUs, load average ${load}), ${CALLS} tools/call round trips each, blocks of ${BLOCK} alternating`);
+console.log(`round trip ms        p50      p99`);
+console.log(`  direct          ${f(p50d)}    ${f(p99d)}`);
+console.log(`  bare relay      ${f(p50r)}    ${f(p99r)}   (added ${f(p50r - p50d)} / ${f(p99r - p99d)})`);
+console.log(`  proxy           ${f(p50p)}    ${f(p99p)}   (added ${f(p50p - p50d)} / ${f(p99p - p99d)})`);
+console.log(`${values.mb} MB response, median of ${RUNS}: direct ${bd.toFixed(1)} ms, bare relay ${br.toFixed(1)} ms (${(br / bd).toFixed(3)}x), proxy ${bp.toFixed(1)} ms (${(bp / bd).toFixed(3)}x)`);
 console.log(`proxy peak RSS ${rss.toFixed(1)} MB; receipts written for the proxied calls: ${receipts} (2 per call: pending and final)`);
 for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what} (target ${c.target})`);
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

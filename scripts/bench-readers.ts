@@ -154,7 +154,7 @@ function listCases(meta: Meta, dbArgs: string[]): Array<[string, string[]]> {
     ["--chain bench-day-3 (an old chain)", ["--chain", "bench-day-3"]],
     ["--since 1h (the data's last hour)", ["--since", lastHour]],
     ["--until <end of the first day>", ["--until", firstDay]],
-    ["--session session-4242", ["--session", "session-4242"]],
+    ["--session session-424", ["--session", "session-424"]],
     ["--channel claude-code", ["--channel", "claude-code"]],
     ["--tool Bash", ["--tool", "Bash"]],
     ["--tool 'mcp__*'", ["--tool", "mcp__*"]],

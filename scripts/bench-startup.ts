@@ -1,6 +1,7 @@
 // Start-up benchmark of the short-lived commands, each run as the compiled
 // binary in a fresh process, beside a bare `bun -e 0` measured in the same
-// run (ratios are to it): median and p90 wall time, and peak RSS.
+// run (ratios are to it): median and p90 wall time, and peak RSS (wait4,
+// through scripts/lib/spawn-stats.py; needs python3).
 //
 //   bun scripts/bench-startup.ts [--runs 40]
 //
@@ -13,6 +14,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { StoreWriter } from "../src/store/writer.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { BINARY, tempDir, writeKeyFiles } from "../tests/helpers/fixtures.ts";
 
@@ -31,26 +33,24 @@ interface Case {
 }
 interface Result { name: string; p50: number; p90: number; rssMb: number; targetMs?: number; targetMb?: number }
 
-function measure(c: Case): Result {
-  const wall: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < RUNS + 3; i++) {
-    const t0 = performance.now();
-    const r = Bun.spawnSync(c.argv, { stdin: c.stdin === undefined ? "ignore" : Buffer.from(c.stdin), stdout: "ignore", stderr: "pipe", env: { ...process.env, ...c.env } });
-    const ms = performance.now() - t0;
-    if (r.exitCode !== 0) throw new Error(`${c.name} exited ${r.exitCode}: ${r.stderr.toString()}`);
-    if (i < 3) continue; // warm the page cache
-    wall.push(ms);
-    rss = Math.max(rss, r.resourceUsage.maxRSS);
-  }
-  wall.sort((a, b) => a - b);
-  const at = (q: number) => wall[Math.min(wall.length - 1, Math.floor(q * wall.length))]!;
-  return { name: c.name, p50: at(0.5), p90: at(0.9), rssMb: rss / 1e6, targetMs: c.targetMs, targetMb: c.targetMb };
+/** Runs every case through scripts/lib/spawn-stats.py (see there why not Bun.spawn). */
+function measureAll(cases: Case[]): Result[] {
+  const spec = JSON.stringify({ runs: RUNS, warmup: 3, cases: cases.map(({ name, argv, stdin, env }) => ({ name, argv, stdin, env })) });
+  const r = Bun.spawnSync(["python3", join(import.meta.dir, "lib", "spawn-stats.py")], { stdin: Buffer.from(spec), stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`measuring failed: ${r.stderr.toString()}`);
+  const runs = JSON.parse(r.stdout.toString()) as Array<{ name: string; wall_ms: number[]; max_rss_kb: number[] }>;
+  return runs.map((run, i) => {
+    const wall = [...run.wall_ms].sort((a, b) => a - b);
+    const at = (q: number) => wall[Math.min(wall.length - 1, Math.floor(q * wall.length))]!;
+    const c = cases[i]!;
+    return { name: run.name, p50: at(0.5), p90: at(0.9), rssMb: Math.max(...run.max_rss_kb) / 1024, targetMs: c.targetMs, targetMb: c.targetMb };
+  });
 }
 
 const daemon = await startDaemon();
 const empty = tempDir("ar-bench-empty-");
 const keys = writeKeyFiles(empty);
+new StoreWriter(join(empty, "receipts.db")).close(); // the schema, no receipts
 const hookPayload = JSON.stringify({
   session_id: "bench-session", hook_event_name: "PostToolUse", tool_name: "Read", tool_use_id: "toolu_bench",
   tool_input: { file_path: "/etc/hostname" }, tool_response: { content: "bench" }, cwd: "/tmp", transcript_path: "/tmp/t.jsonl",
@@ -66,7 +66,7 @@ const cases: Case[] = [
 
 let results: Result[];
 try {
-  results = cases.map(measure);
+  results = measureAll(cases);
 } finally {
   daemon.proc.kill("SIGTERM");
   await daemon.exited;

@@ -12,6 +12,9 @@ export async function compile(root: string, outfile: string, target?: ReleaseTar
     // Bytecode spares start-up the parse of the bundle; ESM keeps top-level await.
     bytecode: true,
     format: "esm",
+    // Each command's modules in chunks of their own, read only when imported:
+    // `--version`, `emit` and `hook` neither parse nor map the daemon's or verify's code.
+    splitting: true,
     minify: { syntax: true, whitespace: true },
     sourcemap: "none",
   });

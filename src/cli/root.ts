@@ -27,4 +27,5 @@ export const COMMANDS: Record<string, CommandEntry> = {
   status: { summary: "Show the daemon's state, the chain head and receipt counts", load: () => import("../commands/status.ts").then((m) => m.statusCommand) },
   tail: { summary: "Print the newest receipts and, with -f, each new one as it is committed", load: () => import("../commands/tail.ts").then((m) => m.tailCommand) },
   verify: { summary: "Verify receipt chains offline with the public key", load: () => import("../commands/verify.ts").then((m) => m.verifyCommand) },
+  witness: { summary: "Run a witness that cosigns the daemon's checkpoints (C2SP tlog-witness)", load: () => import("../commands/witness.ts").then((m) => m.witnessCommand) },
 };

@@ -77,7 +77,7 @@ export function loadPublicKey(path: string): { publicKey: KeyObject; pem: string
 }
 
 /** Creates a file that must not exist yet (never overwrites, never follows a symlink). */
-function createExclusive(path: string, content: string, mode: number, what: string): void {
+export function createExclusive(path: string, content: string, mode: number, what: string): void {
   ensureParentDir(path);
   let fd: number;
   try {

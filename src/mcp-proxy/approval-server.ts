@@ -19,7 +19,9 @@ function parseRequest(text: string): ApprovalRequest | undefined {
     const v = JSON.parse(text) as Record<string, unknown>;
     if (v.op === "list") return { op: "list" };
     if (v.op === "decide" && typeof v.call_id === "string" && typeof v.approve === "boolean") {
-      return { op: "decide", call_id: v.call_id, approve: v.approve, reason: typeof v.reason === "string" ? v.reason : undefined };
+      // The reason goes into a frame: well-formed text only, and short.
+      const reason = typeof v.reason === "string" && v.reason !== "" ? v.reason.toWellFormed().slice(0, 1024) : undefined;
+      return { op: "decide", call_id: v.call_id, approve: v.approve, reason };
     }
   } catch {
     // answered as a bad request below

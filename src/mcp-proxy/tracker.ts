@@ -49,7 +49,12 @@ const MAX_AWAITED_RETRIES = 1024;
 const MAX_ERROR_TEXT = 4096;
 
 function shortString(v: unknown): v is string {
-  return typeof v === "string" && v !== "" && Buffer.byteLength(v, "utf8") <= SHORT_FIELD_MAX_BYTES;
+  return typeof v === "string" && v !== "" && v.isWellFormed() && Buffer.byteLength(v, "utf8") <= SHORT_FIELD_MAX_BYTES;
+}
+
+/** Text for a frame: a lone surrogate (which JSON can carry) would make the daemon drop the whole frame. */
+function frameText(v: string): string {
+  return v.toWellFormed();
 }
 
 /** The text of an `isError: true` result: its text content, else a generic line. */
@@ -58,14 +63,14 @@ function toolErrorText(result: JsonObject): string {
   const texts = Array.isArray(content) ? content.flatMap((c) => (isObject(c) && typeof c.text === "string" && c.text !== "" ? [c.text] : [])) : [];
   const text = texts.join("\n");
   if (text === "") return "the tool reported an error (isError: true)";
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}...` : text;
+  return frameText(text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}...` : text);
 }
 
 function rpcErrorText(error: unknown): string {
   if (!isObject(error)) return "JSON-RPC error";
   const code = typeof error.code === "number" ? ` ${error.code}` : "";
   const message = typeof error.message === "string" && error.message !== "" ? `: ${error.message.slice(0, MAX_ERROR_TEXT)}` : "";
-  return `JSON-RPC error${code}${message}`;
+  return frameText(`JSON-RPC error${code}${message}`);
 }
 
 export class CallTracker {
@@ -93,7 +98,7 @@ export class CallTracker {
     }
     if (method !== "tools/call") return null;
     const p = isObject(params) ? params : {};
-    const tool = typeof p.name === "string" && p.name !== "" ? p.name : "(unnamed tool)";
+    const tool = typeof p.name === "string" && p.name !== "" ? frameText(p.name) : "(unnamed tool)";
     const n = ++this.calls;
     const key = this.keyFor(id, n);
     const meta = isObject(p._meta) ? p._meta : {};
@@ -131,7 +136,7 @@ export class CallTracker {
     const k = idKey(id);
     if (this.discovery.delete(k)) {
       const info = isObject(result) ? result.serverInfo : undefined;
-      if (isObject(info) && typeof info.name === "string" && info.name !== "") this.serverName = info.name;
+      if (isObject(info) && typeof info.name === "string" && info.name !== "") this.serverName = frameText(info.name);
       return;
     }
     const call = this.take(k);
@@ -153,7 +158,7 @@ export class CallTracker {
     if (!isObject(params) || (typeof params.requestId !== "string" && typeof params.requestId !== "number")) return;
     const call = this.take(idKey(params.requestId));
     if (call === undefined) return;
-    const reason = typeof params.reason === "string" && params.reason !== "" ? `: ${params.reason.slice(0, MAX_ERROR_TEXT)}` : "";
+    const reason = typeof params.reason === "string" && params.reason !== "" ? `: ${frameText(params.reason.slice(0, MAX_ERROR_TEXT))}` : "";
     this.options.record({ call, phase: "final", decision: "allowed", error: `cancelled by the client${reason}` });
   }
 

@@ -31,8 +31,11 @@ function outside(db: Database, sql: string, at: string): Set<number> | undefined
 
 /** The rowid range holding every row of the window; null when the window holds no row at all. */
 export function rowidRange(db: Database, w: TimeWindow): RowidRange | null {
-  const ends = db.query<{ lo: number | null; hi: number | null }, []>("SELECT min(rowid) AS lo, max(rowid) AS hi FROM receipts").get();
-  if (ends === null || ends.lo === null || ends.hi === null) return null;
+  // Two queries: SQLite answers a lone min() or max() from the b-tree's edge, but both at once by reading every row.
+  const first = db.query<{ r: number | null }, []>("SELECT min(rowid) AS r FROM receipts").get()?.r ?? null;
+  const last = db.query<{ r: number | null }, []>("SELECT max(rowid) AS r FROM receipts").get()?.r ?? null;
+  if (first === null || last === null) return null;
+  const ends = { lo: first, hi: last };
   let window: { lo: number | null; hi: number | null } | undefined;
   const windowEnds = () => {
     window ??= db

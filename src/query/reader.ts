@@ -28,7 +28,7 @@ export interface ChainSlice {
 
 /** Estimated rows above this count are all "many": counting further would cost more than it saves. */
 const ESTIMATE_CAP = 20_000;
-const EXPORT_PAGE = 2_000;
+const EXPORT_PAGE = 500;
 
 function windowOf(f: ReceiptFilter): TimeWindow | undefined {
   if (f.since === undefined && f.until === undefined) return undefined;

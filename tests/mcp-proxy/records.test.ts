@@ -124,6 +124,18 @@ describe("each tools/call leaves a pending and a final receipt", () => {
     expect(subject(rs[1]!).outcome.error).toBe("cancelled by the client: user pressed stop");
   });
 
+  test("a lone surrogate in a tool name or an error text does not cost the receipts (the daemon would drop such a frame)", async () => {
+    const { run, session } = proxy();
+    await run.initialize();
+    const r = await run.call(1, "bad\ud800name");
+    expect((r.error as Msg).message).toBe("unknown tool bad\ud800name");
+    await run.close();
+    const rs = sessionReceipts(daemon.db, session);
+    expect(rs.map((x) => subject(x).action.tool_name)).toEqual(["bad\ufffdname", "bad\ufffdname"]);
+    expect(subject(rs[1]!).outcome).toEqual({ status: "failure", error: "JSON-RPC error -32602: unknown tool bad\ufffdname" });
+    expect(run.stderr).toBe("");
+  });
+
   test("a batch is inspected element by element", async () => {
     const { run, session } = proxy();
     await run.initialize();

@@ -40,11 +40,11 @@ describe("skeleton", () => {
 
   test("top-level values are kept as JSON.parse reads them; deep containers, long strings and entries past the cap are OMITTED", () => {
     const msg = MESSAGES[1]!;
-    const s = skeletonOf(JSON.stringify(msg), []) as Record<string, Record<string, unknown>>;
+    const s = skeletonOf(JSON.stringify(msg), []) as { id: unknown; params: Record<string, unknown> };
     expect(s.id).toBe("a\\\"b");
-    expect(s.params!.name).toBe("x\\");
-    expect(s.params!._meta).toEqual({ "claudecode/toolUseId": "toolu_\\\\" });
-    expect((s.params!.arguments as Record<string, unknown>).deep).toEqual({ deeper: OMITTED });
+    expect(s.params.name).toBe("x\\");
+    expect(s.params._meta).toEqual({ "claudecode/toolUseId": "toolu_\\\\" });
+    expect((s.params.arguments as Record<string, unknown>).deep).toEqual({ deeper: OMITTED });
     const long = skeletonOf(JSON.stringify({ id: 1, text: "x".repeat(65), list: Array.from({ length: 10 }, (_, i) => i) }), []) as Record<string, unknown>;
     expect(long).toEqual({ id: 1, text: OMITTED, list: [0, 1, 2, 3, 4, 5, 6, 7] });
     expect(skeletonOf(JSON.stringify(MESSAGES[3]), [])).toEqual(MESSAGES[3]);
