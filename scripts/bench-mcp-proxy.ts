@@ -125,6 +125,7 @@ for (let done = 0; done < CALLS; done += BLOCK) {
     }
   }
 }
+const rssAfterCalls = peakRssMb(proxyPid);
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 const big = { direct: [] as number[], relayed: [] as number[], proxied: [] as number[] };
@@ -162,6 +163,6 @@ console.log(`  direct          ${f(p50d)}    ${f(p99d)}`);
 console.log(`  bare relay      ${f(p50r)}    ${f(p99r)}   (added ${f(p50r - p50d)} / ${f(p99r - p99d)})`);
 console.log(`  proxy           ${f(p50p)}    ${f(p99p)}   (added ${f(p50p - p50d)} / ${f(p99p - p99d)})`);
 console.log(`${values.mb} MB response, median of ${RUNS}: direct ${bd.toFixed(1)} ms, bare relay ${br.toFixed(1)} ms (${(br / bd).toFixed(3)}x), proxy ${bp.toFixed(1)} ms (${(bp / bd).toFixed(3)}x)`);
-console.log(`proxy peak RSS ${rss.toFixed(1)} MB; receipts written for the proxied calls: ${receipts} (2 per call: pending and final)`);
+console.log(`proxy peak RSS ${rss.toFixed(1)} MB (${rssAfterCalls.toFixed(1)} MB before the large responses); receipts written for the proxied calls: ${receipts} (2 per call: pending and final)`);
 for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what} (target ${c.target})`);
 process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

@@ -95,7 +95,7 @@ export const exportCommand = cliCommand(defineCommand({
       const reader = new ReceiptReader(files.db);
       let fd: number | undefined;
       try {
-        checkChainFilter(reader.chains(), filter, files.db);
+        checkChainFilter(reader, filter, files.db);
         const plan = reader.exportPlan(filter);
         if (key !== undefined) checkKeyFits(reader, plan, key, files.publicKey);
         if (bundle !== undefined) prepareBundleDir(bundle);

@@ -30,7 +30,7 @@ export const listCommand = cliCommand(defineCommand({
     await untilOutputCloses(() => {
       const reader = new ReceiptReader(files.db);
       try {
-        checkChainFilter(reader.chains(), filter, files.db);
+        checkChainFilter(reader, filter, files.db);
         const receipts = reader.select(filter, { limit, oldestFirst: args.reverse === true });
         const out = new Output();
         if (format === "json") out.write(jsonArray(receipts));

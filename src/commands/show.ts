@@ -59,7 +59,7 @@ export const showCommand = cliCommand(defineCommand({
       const reader = new ReceiptReader(files.db);
       try {
         const receipt = resolveRef(reader, ref, files.db);
-        const checks = checkShown(reader, receipt, reader.chains().find((c) => c.chainId === receipt.chainId), key);
+        const checks = checkShown(reader, receipt, reader.chain(receipt.chainId), key);
         const colors = paint(colorEnabled({ isTTY: stdoutIsTerminal(), env: process.env, noColorFlag: rawArgs.includes("--no-color") }));
         const out = new Output();
         out.write(args.json ? `${receipt.json}\n` : render(checks, receipt.json, colors));

@@ -43,7 +43,7 @@ export const tailCommand = cliCommand(defineCommand({
       const reader = new ReceiptReader(files.db);
       try {
         // A chain that does not exist yet may still appear while following.
-        if (!following) checkChainFilter(reader.chains(), filter, files.db);
+        if (!following) checkChainFilter(reader, filter, files.db);
         const after = reader.lastRowid();
         const newest = count === 0 ? [] : reader.select(filter, { limit: count }).reverse();
         const out = new Output();

@@ -57,7 +57,9 @@ const serveCommand = cliCommand(defineCommand({
   },
 }), {
   acceptsRest: true,
-  footer: "Example:\n  agent-receipts witness serve --listen 127.0.0.1:7380 --db /var/lib/witness/witness.db --key /var/lib/witness/witness.key --log \"$(cat /var/lib/agent-receipts/checkpoint.vkey)\"",
+  footer:
+    "Example: agent-receipts witness serve --listen 127.0.0.1:7380 --db witness.db --key witness.key --log LOG_VKEY, where LOG_VKEY is the vkey the daemon publishes beside its public key. " +
+    "Exit 0 after SIGTERM/SIGINT, 2 for bad options, an unusable key or database, or an address in use.",
 });
 
 const keyArgs = {

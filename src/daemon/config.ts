@@ -8,6 +8,8 @@ import { envValue, publicKeyPathFor, resolvePaths, type Env } from "../paths/res
 import { looksLikeTcp } from "../paths/socket-address.ts";
 import { DEFAULT_MAX_AGENT_CHAINS, MAX_AGENT_CHAINS_LIMIT, MIN_BUFFERED_BYTES, parseByteSize, parseCount } from "./limits.ts";
 import { UserFacingError } from "../errors.ts";
+import { anchorName, parseAnchorSpec } from "./anchors/spec.ts";
+import { isValidKeyName } from "../tlog/note.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -32,6 +34,16 @@ export interface DaemonConfig {
   max_buffered_bytes: number | undefined;
   /** Sub-agent chains kept open at once; undefined: DEFAULT_MAX_AGENT_CHAINS. */
   max_agent_chains: number | undefined;
+  /** The transparency log (Merkle tree, checkpoints, anchors); off only to measure its cost. */
+  transparency_log: boolean;
+  /** Checkpoint origin and the log key's note name; undefined: derived from the host name and the key fingerprint. */
+  log_origin: string | undefined;
+  /** A checkpoint at least every this many receipts. */
+  checkpoint_every: number;
+  /** Seconds after the first receipt no checkpoint covers, at most, until one does. */
+  checkpoint_interval: number;
+  /** Where each checkpoint is also written: "file:PATH", "syslog", "witness:URL VKEY" (file paths absolute). */
+  anchors: string[];
   /** The config file that was read, if any. */
   config_file: string | undefined;
 }
@@ -43,7 +55,36 @@ export class ConfigError extends UserFacingError {}
 const STRING_KEYS = ["socket", "db", "key", "public_key", "chain_id", "issuer_id", "verification_method"] as const;
 const LIST_KEYS = ["allow_uids", "allow_groups"] as const;
 const LIMIT_KEYS = ["max_buffered_bytes", "max_agent_chains"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, "socket_group", "unsafe_socket_path", "log_format", ...LIMIT_KEYS]);
+const TLOG_KEYS = ["transparency_log", "log_origin", "checkpoint_every", "checkpoint_interval", "anchors"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_KEYS, ...LIST_KEYS, "socket_group", "unsafe_socket_path", "log_format", ...LIMIT_KEYS, ...TLOG_KEYS]);
+export const DEFAULT_CHECKPOINT_EVERY = 1000;
+export const DEFAULT_CHECKPOINT_INTERVAL = 10;
+const MAX_CHECKPOINT_EVERY = 10_000_000;
+const MIN_CHECKPOINT_INTERVAL = 0.05;
+const MAX_CHECKPOINT_INTERVAL = 86_400;
+
+/** Seconds: a number, or a string such as "10s", "500ms", "2m". */
+export function parseSeconds(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+  if (m === null) return undefined;
+  const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? "s"]!;
+  return Number(m[1]) * factor;
+}
+
+/** Checks the anchors list; file paths are made absolute against `baseDir` (the config file's directory). */
+function checkAnchors(value: unknown, source: string, baseDir: string | undefined): string[] {
+  if (!Array.isArray(value)) throw new ConfigError(`${source}: "anchors" must be a list, e.g. anchors = ["file:/var/log/agent-receipts/checkpoints", "syslog"]`);
+  return value.map((v, i) => {
+    try {
+      const spec = parseAnchorSpec(v, baseDir);
+      return spec.kind === "witness" ? `witness:${spec.url} ${spec.vkey}` : anchorName(spec);
+    } catch (err) {
+      throw new ConfigError(`${source}: "anchors"[${i}]: ${(err as Error).message}`);
+    }
+  });
+}
 /** Keys holding a path: in a config file, a relative one is relative to the file's directory. */
 const PATH_KEYS = new Set<string>(["socket", "db", "key", "public_key"]);
 
@@ -102,6 +143,31 @@ export function checkValue(key: string, value: unknown, source: string): ConfigI
     }
     return { max_agent_chains: n };
   }
+  if (key === "transparency_log") {
+    if (typeof value !== "boolean") throw new ConfigError(`${source}: "transparency_log" must be true or false`);
+    return { transparency_log: value };
+  }
+  if (key === "log_origin") {
+    if (typeof value !== "string" || !isValidKeyName(value) || Buffer.byteLength(value) > 255) {
+      throw new ConfigError(`${source}: "log_origin" must be a non-empty name of at most 255 bytes without spaces or "+", e.g. "example.com/agent-receipts/host1"`);
+    }
+    return { log_origin: value };
+  }
+  if (key === "checkpoint_every") {
+    const n = parseCount(value);
+    if (n === undefined || n < 1 || n > MAX_CHECKPOINT_EVERY) {
+      throw new ConfigError(`${source}: "checkpoint_every" must be a whole number of receipts from 1 to ${MAX_CHECKPOINT_EVERY}, e.g. ${DEFAULT_CHECKPOINT_EVERY}`);
+    }
+    return { checkpoint_every: n };
+  }
+  if (key === "checkpoint_interval") {
+    const n = parseSeconds(value);
+    if (n === undefined || n < MIN_CHECKPOINT_INTERVAL || n > MAX_CHECKPOINT_INTERVAL) {
+      throw new ConfigError(`${source}: "checkpoint_interval" must be seconds from ${MIN_CHECKPOINT_INTERVAL} to ${MAX_CHECKPOINT_INTERVAL}, e.g. 10 or "10s" or "500ms"`);
+    }
+    return { checkpoint_interval: n };
+  }
+  if (key === "anchors") return { anchors: checkAnchors(value, source, undefined) };
   if (key === "log_format") {
     if (value !== "text" && value !== "json") throw new ConfigError(`${source}: "log_format" must be "text" or "json"`);
     return { log_format: value };
@@ -124,7 +190,7 @@ export function parseConfigFile(path: string): ConfigInput {
   }
   let out: ConfigInput = {};
   for (const [key, value] of Object.entries(parsed)) {
-    const checked = checkValue(key, value, `config file ${path}`);
+    const checked = key === "anchors" ? { anchors: checkAnchors(value, `config file ${path}`, dirname(resolve(path))) } : checkValue(key, value, `config file ${path}`);
     // A relative path means the same file wherever the daemon is started from: the config file's directory.
     if (PATH_KEYS.has(key) && typeof value === "string" && !isAbsolute(value) && !looksLikeTcp(value)) {
       Object.assign(checked, { [key]: resolve(dirname(resolve(path)), value) });
@@ -175,6 +241,11 @@ export function resolveConfig(flags: ConfigInput, configPath: string | undefined
     socket_group: merged.socket_group,
     max_buffered_bytes: merged.max_buffered_bytes,
     max_agent_chains: merged.max_agent_chains,
+    transparency_log: merged.transparency_log ?? true,
+    log_origin: merged.log_origin,
+    checkpoint_every: merged.checkpoint_every ?? DEFAULT_CHECKPOINT_EVERY,
+    checkpoint_interval: merged.checkpoint_interval ?? DEFAULT_CHECKPOINT_INTERVAL,
+    anchors: merged.anchors ?? [],
     config_file: configFile,
   };
 }

@@ -18,6 +18,7 @@ import { WriterClient } from "./writer/client.ts";
 import { acquireWriterLock } from "../store/writer-lock.ts";
 import { statusFilePath, STATUS_FILE_FORMAT } from "../status/status-file.ts";
 import { StatusPublisher } from "./status-publisher.ts";
+import { LogPublication } from "./log-publication.ts";
 
 const GRACE_MAX_MS = 500;
 const GRACE_QUIET_MS = 50;
@@ -60,15 +61,21 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
       verificationMethod: config.verification_method,
       chainIdBase: config.chain_id ?? dateChainId(now),
       maxAgentChains: config.max_agent_chains ?? DEFAULT_MAX_AGENT_CHAINS,
+      tlog: config.transparency_log
+        ? { origin: config.log_origin, every: config.checkpoint_every, intervalMs: Math.round(config.checkpoint_interval * 1000) }
+        : null,
     },
     log,
     (through) => receiver?.onCommitted(through),
   );
+  const publication = LogPublication.start(config, writer, log);
   receiver = new Receiver(writer, peers, access, log, { maxBufferedBytes: config.max_buffered_bytes ?? defaultMaxBufferedBytes() });
   log.info("started", {
     version: VERSION, pid: process.pid, socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
     fingerprint: writer.fingerprint, chain_id: writer.rootChainId, resumed_at_sequence: writer.resumedFrom,
     config: config.config_file, issuer_id: config.issuer_id,
+    log_origin: writer.tlog?.origin, tree_size: writer.tlog?.size, checkpoint: publication?.checkpointPath,
+    anchors: publication === null || publication.anchors.names.length === 0 ? undefined : publication.anchors.names.join(","),
   });
   receiver.listen(socket.path, (bound) => grantSocketAccess(bound, socketGid, protectedDirs, socket.path));
   log.info("access", { ...access.summary(), socket_group: socketGid });
@@ -107,7 +114,8 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   const partial = receiver.stopReading();
   const drained = await writer.drain(DRAIN_TIMEOUT_MS);
   if (!drained) log.error("drain_timeout", { queued: writer.queued });
-  const closed = await writer.close(CLOSE_TIMEOUT_MS);
+  const closed = await writer.close(CLOSE_TIMEOUT_MS, async () => publication?.drainAnchors());
+  const anchored = await publication?.stop(log);
   // Connections close only now, so that each close confirms exactly what was committed.
   const lost = writer.queued;
   const unconfirmed = receiver.closeAll(writer.committedThrough);
@@ -132,6 +140,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
     frames: receiver.stats.frames, rejected_frames: receiver.stats.rejectedFrames, framing_errors: receiver.stats.framingErrors,
     connections: receiver.stats.connections, refused_connections: receiver.stats.refusedConnections, partial_frames_dropped: partial, commits: writer.stats.commits,
     commit_failures: writer.stats.commitFailures, events_not_committed: lost > 0 ? lost : undefined,
+    checkpoints: publication === null ? undefined : writer.checkpoints, anchor_failures: anchored?.anchor_failures || undefined,
     terminators: closed.kind === "closed" ? closed.terminated.length : undefined,
     terminated: closed.kind === "closed" ? closed.terminated.join(",") : undefined,
     error: closed.kind === "close_failed" ? closed.message : closed.kind === "timeout" ? "writer did not close in time" : undefined,

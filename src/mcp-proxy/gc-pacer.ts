@@ -1,11 +1,11 @@
 // Bun collects garbage by its own heuristics, which let a relaying process
 // grow to several times its live memory: every read is a fresh buffer, every
 // line a parsed copy, every call two frames. A full collection every few MiB
-// relayed, and every 200 ms of chatter, keeps the proxy's RSS flat (more often
+// relayed, and every 100 ms of chatter, keeps the proxy's RSS flat (more often
 // costs relay throughput: each collection takes a few milliseconds).
 
-const EVERY_BYTES = 16 * 1024 * 1024;
-const EVERY_MS = 200;
+const EVERY_BYTES = 8 * 1024 * 1024;
+const EVERY_MS = 100;
 
 export class GcPacer {
   private bytes = 0;

@@ -103,11 +103,6 @@ export class LineSplitter {
     if (this.size > 0 || this.long !== null) this.endLine(false);
   }
 
-  /** Bytes of the line read so far (0 between lines). */
-  get pendingBytes(): number {
-    return this.long?.size ?? this.size;
-  }
-
   private append(part: Buffer): void {
     this.raw?.push(part);
     if (this.long !== null) {

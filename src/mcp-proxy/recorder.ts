@@ -12,6 +12,10 @@ import type { CallEvent } from "./tracker.ts";
 
 const CONNECT_TIMEOUT_MS = 250;
 const WRITE_TIMEOUT_MS = 2000;
+/** Half the SDK's default: each queued frame costs a few KiB of heap besides its bytes, and the proxy must stay small. */
+const MAX_QUEUE_BYTES = 2 * 1024 * 1024;
+/** An outage warning at most this often: a saturated daemon flaps between dropping and taking frames. */
+const WARN_EVERY_MS = 30_000;
 
 export interface RecorderOptions {
   socketPath: string | undefined;
@@ -23,13 +27,15 @@ export interface RecorderOptions {
 export class Recorder {
   readonly emitter: Emitter;
   private outage = false;
+  private warnedOutage = false;
+  private lastOutageWarning = Number.NEGATIVE_INFINITY;
   private lost = 0;
 
   constructor(private readonly options: RecorderOptions) {
     this.emitter = new Emitter({
       channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true,
       // A long-lived emitter that never waits on its emits: a busy daemon gets time before frames are dropped.
-      connectTimeoutMs: CONNECT_TIMEOUT_MS, writeTimeoutMs: WRITE_TIMEOUT_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS, writeTimeoutMs: WRITE_TIMEOUT_MS, maxQueueBytes: MAX_QUEUE_BYTES,
     });
   }
 
@@ -46,7 +52,8 @@ export class Recorder {
       () => {
         if (this.outage) {
           this.outage = false;
-          this.options.warn(`recording again; ${this.emitter.dropped} frame(s) of this session were dropped so far, and the daemon is told how many`);
+          if (this.warnedOutage) this.options.warn(`recording again; ${this.emitter.dropped} frame(s) of this session were dropped so far, and the daemon is told how many`);
+          this.warnedOutage = false;
         }
       },
       (err: unknown) => {
@@ -59,7 +66,12 @@ export class Recorder {
         if (err instanceof EmitTransportError) {
           if (!this.outage) {
             this.outage = true;
-            this.options.warn(`tool calls are not being recorded: ${err.message}. The relay goes on; dropped frames are counted and reported to the daemon once it is back`);
+            const now = performance.now();
+            if (now - this.lastOutageWarning >= WARN_EVERY_MS) {
+              this.lastOutageWarning = now;
+              this.warnedOutage = true;
+              this.options.warn(`tool calls are not being recorded: ${err.message}. The relay goes on; dropped frames are counted and reported to the daemon once it is back`);
+            }
           }
           return;
         }

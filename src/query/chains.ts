@@ -41,22 +41,21 @@ function isTerminal(json: unknown): boolean {
   }
 }
 
+/** One chain's ends, or undefined when it has no receipt. */
+export function chainInfo(db: Database, chainId: string): ChainInfo | undefined {
+  const first = db.query<EndRow, [string]>("SELECT rowid AS rowid, sequence, timestamp, NULL AS receipt_json FROM receipts WHERE chain_id = ? ORDER BY sequence LIMIT 1").get(chainId);
+  const last = db.query<EndRow, [string]>("SELECT rowid AS rowid, sequence, timestamp, receipt_json FROM receipts WHERE chain_id = ? ORDER BY sequence DESC LIMIT 1").get(chainId);
+  if (first === null || last === null) return undefined;
+  return {
+    chainId, firstSequence: first.sequence, lastSequence: last.sequence, firstRowid: first.rowid, lastRowid: last.rowid,
+    lastTimestamp: typeof last.timestamp === "string" ? last.timestamp : String(last.timestamp), terminal: isTerminal(last.receipt_json),
+  };
+}
+
 /** Every chain, oldest first (by its first receipt's commit). */
 export function listChains(db: Database): ChainInfo[] {
   const ids = db.query<{ id: unknown }, []>(CHAIN_IDS).all().map((r) => r.id).filter((id): id is string => typeof id === "string");
-  const first = db.query<EndRow, [string]>("SELECT rowid AS rowid, sequence, timestamp, NULL AS receipt_json FROM receipts WHERE chain_id = ? ORDER BY sequence LIMIT 1");
-  const last = db.query<EndRow, [string]>("SELECT rowid AS rowid, sequence, timestamp, receipt_json FROM receipts WHERE chain_id = ? ORDER BY sequence DESC LIMIT 1");
-  const chains: ChainInfo[] = [];
-  for (const chainId of ids) {
-    const a = first.get(chainId);
-    const z = last.get(chainId);
-    if (a === null || z === null) continue;
-    chains.push({
-      chainId, firstSequence: a.sequence, lastSequence: z.sequence, firstRowid: a.rowid, lastRowid: z.rowid,
-      lastTimestamp: typeof z.timestamp === "string" ? z.timestamp : String(z.timestamp), terminal: isTerminal(z.receipt_json),
-    });
-  }
-  return chains.sort((x, y) => x.firstRowid - y.firstRowid);
+  return ids.map((id) => chainInfo(db, id)).filter((c): c is ChainInfo => c !== undefined).sort((x, y) => x.firstRowid - y.firstRowid);
 }
 
 /**

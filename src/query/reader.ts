@@ -7,7 +7,7 @@
 import type { Database } from "bun:sqlite";
 import { ReadOnlyDatabase, type ReadMode } from "../store/open-readonly.ts";
 import { rowidRange, type RowidRange, type TimeWindow } from "./bounds.ts";
-import { chainSql, listChains, selectChains, type ChainInfo } from "./chains.ts";
+import { chainInfo, chainSql, listChains, selectChains, type ChainInfo } from "./chains.ts";
 import type { ReceiptFilter } from "./filter.ts";
 import { RECORD_COLUMNS, toStoredReceipt, type RecordRow, type StoredReceipt } from "./record.ts";
 import { and, part, type SqlPart } from "./sql.ts";
@@ -68,11 +68,6 @@ export class ReceiptReader {
     return this.conn.mode;
   }
 
-  /** Indexes this database lacks that the readers use (a database the daemon has not migrated yet). */
-  missingIndexes(expected: readonly string[]): string[] {
-    return expected.filter((name) => !this.indexes.has(name));
-  }
-
   /** Reopens when a writer appeared, left or replaced the WAL since the last open; true when it did. */
   refresh(): boolean {
     if (!this.conn.stale()) return false;
@@ -113,13 +108,25 @@ export class ReceiptReader {
     return listChains(this.db);
   }
 
+  chain(chainId: string): ChainInfo | undefined {
+    return chainInfo(this.db, chainId);
+  }
+
+  /** The chains the filter's chain and agent fields select; undefined when it does not narrow by chain. */
+  private chainsOf(f: ReceiptFilter): ChainInfo[] | undefined {
+    if (f.agent !== undefined) return selectChains(this.chains(), f);
+    if (f.chain === undefined) return undefined;
+    const one = this.chain(f.chain);
+    return one === undefined ? [] : [one];
+  }
+
   /** The newest (or, with oldestFirst, the oldest) `limit` receipts matching `f`, in that order. */
   select(f: ReceiptFilter, opts: SelectOptions): StoredReceipt[] {
     return this.snapshot(() => this.selectIn(f, opts));
   }
 
   private selectIn(f: ReceiptFilter, opts: SelectOptions): StoredReceipt[] {
-    const chains = f.chain !== undefined || f.agent !== undefined ? selectChains(this.chains(), f)! : undefined;
+    const chains = this.chainsOf(f);
     if (chains !== undefined && chains.length === 0) return [];
     const terms = termsOf(this.db, this.indexes, f);
     if (terms.some((t) => t.empty)) return [];

@@ -55,19 +55,12 @@ export function toStoredReceipt(row: RecordRow): StoredReceipt {
 /** What the table output shows beyond the columns: members of the signed receipt that have no column. */
 export interface ReceiptDetails {
   sessionId?: string;
-  uid?: number;
   exePath?: string;
-  /** emitter_metadata.drop_count of an events_dropped receipt. */
-  dropCount?: number;
-  terminal: boolean;
 }
 
 interface ReceiptShape {
   issuer?: { session_id?: unknown };
-  credentialSubject?: {
-    action?: { peer_credential?: { uid?: unknown; exe_path?: unknown }; emitter_metadata?: { drop_count?: unknown } };
-    chain?: { terminal?: unknown };
-  };
+  credentialSubject?: { action?: { peer_credential?: { exe_path?: unknown } } };
 }
 
 export function detailsOf(json: string): ReceiptDetails {
@@ -75,14 +68,12 @@ export function detailsOf(json: string): ReceiptDetails {
   try {
     r = JSON.parse(json) as ReceiptShape;
   } catch {
-    return { terminal: false };
+    return {};
   }
-  if (typeof r !== "object" || r === null) return { terminal: false };
-  const action = r.credentialSubject?.action;
-  const details: ReceiptDetails = { terminal: r.credentialSubject?.chain?.terminal === true };
+  if (typeof r !== "object" || r === null) return {};
+  const details: ReceiptDetails = {};
   if (typeof r.issuer?.session_id === "string") details.sessionId = r.issuer.session_id;
-  if (typeof action?.peer_credential?.uid === "number") details.uid = action.peer_credential.uid;
-  if (typeof action?.peer_credential?.exe_path === "string") details.exePath = action.peer_credential.exe_path;
-  if (typeof action?.emitter_metadata?.drop_count === "number") details.dropCount = action.emitter_metadata.drop_count;
+  const exe = r.credentialSubject?.action?.peer_credential?.exe_path;
+  if (typeof exe === "string") details.exePath = exe;
   return details;
 }

@@ -3,6 +3,7 @@
 import { UserFacingError } from "../errors.ts";
 import { selectChains, type ChainInfo } from "../query/chains.ts";
 import type { ReceiptFilter } from "../query/filter.ts";
+import type { ReceiptReader } from "../query/reader.ts";
 
 function known(chains: readonly ChainInfo[]): string {
   if (chains.length === 0) return "the database has no chains yet";
@@ -10,7 +11,11 @@ function known(chains: readonly ChainInfo[]): string {
   return `chains: ${newest.join(", ")}${chains.length > newest.length ? `, ... (${chains.length} in all)` : ""}`;
 }
 
-export function checkChainFilter(chains: readonly ChainInfo[], f: ReceiptFilter, db: string): void {
+/** Lists the chains only when the filter names one. */
+export function checkChainFilter(reader: ReceiptReader, f: ReceiptFilter, db: string): void {
+  if (f.chain === undefined && f.agent === undefined) return;
+  if (f.agent === undefined && reader.chain(f.chain!) !== undefined) return;
+  const chains = reader.chains();
   const selected = selectChains(chains, f);
   if (selected === undefined || selected.length > 0) return;
   if (f.agent !== undefined) {

@@ -68,6 +68,8 @@ export class ReadOnlyDatabase {
     try {
       exists = checkRegularOrAbsent(path, "database");
     } catch (err) {
+      // The directory itself refuses this user.
+      if ((err as NodeJS.ErrnoException).code === "EACCES") throw cannotRead(path, "permission denied (on its directory)");
       throw new DatabaseReadError((err as Error).message);
     }
     if (!exists) {

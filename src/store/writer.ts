@@ -5,6 +5,7 @@ import { checkDbFiles, ensureParentDir, tightenDbFiles } from "../os/files.ts";
 import { READER_INDEXES_SQL, SCHEMA_SQL, type ChainSummary, type ChainTail, type ReceiptRow } from "./schema.ts";
 import { chainIdsWithPrefix, listChains, openChainIdsWithPrefix, readTail } from "./queries.ts";
 import { describeSqliteError, schemaProblem } from "./schema-check.ts";
+import { TlogWriter, type AppendedReceipt } from "./tlog-writer.ts";
 
 const CHECKPOINT_WAIT_MS = 1000;
 
@@ -32,16 +33,24 @@ function openChecked(path: string): Database {
   }
 }
 
+export interface StoreWriterOptions {
+  /** Keep the transparency log's Merkle tree (default true); off only to measure what it costs. */
+  tlog?: boolean;
+}
+
 export class StoreWriter {
   readonly db: Database;
+  /** The Merkle tree over every receipt, extended in each insert's transaction; null when turned off. */
+  readonly tlog: TlogWriter | null;
   private readonly insert;
   private readonly insertMany: (rows: readonly ReceiptRow[]) => void;
 
-  constructor(readonly path: string) {
+  constructor(readonly path: string, options: StoreWriterOptions = {}) {
     checkDbFiles(path);
     ensureParentDir(path);
     this.db = openChecked(path);
     tightenDbFiles(path);
+    this.tlog = options.tlog === false ? null : new TlogWriter(this.db);
     this.insert = this.db.prepare<void, ReceiptRow>(
       `INSERT INTO receipts (id, chain_id, sequence, action_type, tool_name, risk_level, status, timestamp, issuer_id,
         principal_id, receipt_json, receipt_hash, previous_receipt_hash)
@@ -49,13 +58,27 @@ export class StoreWriter {
         $principal_id, $receipt_json, $receipt_hash, $previous_receipt_hash)`,
     );
     this.insertMany = this.db.transaction((rows: readonly ReceiptRow[]) => {
-      for (const row of rows) this.insert.run(row);
+      if (this.tlog === null) {
+        for (const row of rows) this.insert.run(row);
+        return;
+      }
+      const leaves: AppendedReceipt[] = [];
+      for (const row of rows) leaves.push({ rowid: Number(this.insert.run(row).lastInsertRowid), receiptHash: row.receipt_hash });
+      this.tlog.append(leaves);
     });
   }
 
-  /** Inserts the rows in one transaction: all or none. */
+  /** Inserts the rows, and their leaves in the tree, in one transaction: all or none. */
   insertBatch(rows: readonly ReceiptRow[]): void {
-    if (rows.length > 0) this.insertMany(rows);
+    if (rows.length === 0) return;
+    this.tlog?.stage();
+    try {
+      this.insertMany(rows);
+    } catch (err) {
+      this.tlog?.restore();
+      throw err;
+    }
+    this.tlog?.take();
   }
 
   tail(chainId: string): ChainTail | null {
@@ -85,6 +108,7 @@ export class StoreWriter {
    */
   close(): boolean {
     this.insert.finalize();
+    this.tlog?.finalize();
     this.db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
     // A reader (a long verify) blocks a complete checkpoint: wait for it briefly, not for the whole stop budget.
     this.db.run(`PRAGMA busy_timeout = ${CHECKPOINT_WAIT_MS}`);

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { readFileSync } from "node:fs";
 import { createExclusive, KeyFileError, loadSigningKey } from "../keys/key-files.ts";
 import { checkRegularOrAbsent } from "../os/files.ts";
-import { generateKeyPair, parsePrivateKey, rawPublicKey } from "../receipt/keys.ts";
+import { generateKeyPair, parsePublicKey, rawPublicKey } from "../receipt/keys.ts";
 import { cosignatureSigner, cosignatureVerifierKey, parseCosignerKey, type CosignatureSigner } from "../tlog/cosignature.ts";
 import { isValidKeyName } from "../tlog/note.ts";
 
@@ -39,7 +39,7 @@ export function createWitnessKey(keyPath: string, vkeyPath: string, name: string
   refuseExisting(keyPath, "witness key");
   refuseExisting(vkeyPath, "witness vkey");
   const pair = generateKeyPair();
-  const vkey = cosignatureVerifierKey(name, rawPublicKey(parsePrivateKey(pair.privateKeyPem)));
+  const vkey = cosignatureVerifierKey(name, rawPublicKey(parsePublicKey(pair.publicKeyPem)));
   createExclusive(keyPath, pair.privateKeyPem, 0o600, "witness key");
   createExclusive(vkeyPath, `${vkey}\n`, 0o644, "witness vkey");
   return vkey;

@@ -50,7 +50,7 @@ export async function serveWitness(o: ServeOptions): Promise<number> {
     throw new UserFacingError(`cannot listen on ${o.listen.hostname}:${o.listen.port}${code === undefined ? "" : ` (${code})`}: ${(err as Error).message}. Choose another --listen address.`);
   }
   const host = o.listen.hostname.includes(":") ? `[${o.listen.hostname}]` : o.listen.hostname;
-  o.log.info("witness listening", { url: `http://${host}:${server.port}`, name: o.key.signer.name, vkey: o.key.vkey, db: o.db, logs: [...o.logs.keys()].join(",") });
+  o.log.info("witness_listening", { url: `http://${host}:${server.port}`, name: o.key.signer.name, vkey: o.key.vkey, db: o.db, logs: [...o.logs.keys()].join(",") });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -59,6 +59,6 @@ export async function serveWitness(o: ServeOptions): Promise<number> {
   await server.stop();
   state.close();
   unlock();
-  o.log.info("witness stopped", { signal });
+  o.log.info("witness_stopped", { signal });
   return 0;
 }

@@ -49,7 +49,7 @@ export function startWitnessServer(witness: Witness, listen: ListenAddress, log:
       }
       const r = witness.addCheckpoint(body);
       const level = r.status === 200 || r.status === 409 ? "info" : "warn";
-      log[level]("add-checkpoint", { status: r.status, ...r.summary });
+      log[level]("add_checkpoint", { status: r.status, ...r.summary });
       return reply(r);
     }
     const m = CHECKPOINT_PATH.exec(url.pathname);
@@ -65,7 +65,7 @@ export function startWitnessServer(witness: Witness, listen: ListenAddress, log:
     maxRequestBodySize: MAX_BODY_BYTES,
     fetch: handle,
     error(err) {
-      log.error("request failed", { error: err.message });
+      log.error("request_failed", { error: err.message });
       return plain(500, "internal error; see the witness's log");
     },
   });

@@ -3,10 +3,9 @@
 // origin, 403 no valid log signature, 409 old size is not the cosigned size,
 // 422 bad root or proof; else it persists the checkpoint and returns a
 // timestamped cosignature. Check and update run in one transaction.
-import { createHash } from "node:crypto";
 import { parseCheckpoint, type Checkpoint } from "../tlog/checkpoint.ts";
 import type { CosignatureSigner } from "../tlog/cosignature.ts";
-import { verifyConsistency } from "../tlog/merkle.ts";
+import { consistencyProblem, EMPTY_ROOT } from "../tlog/merkle.ts";
 import { formatSignatureLine, openNote, parseNote, type NoteSignature, type NoteVerifier } from "../tlog/note.ts";
 import type { TrustedLogs } from "./logs.ts";
 import { parseAddCheckpoint, type AddCheckpointRequest } from "./request.ts";
@@ -15,7 +14,6 @@ import type { WitnessState } from "./state.ts";
 const TEXT = "text/plain; charset=utf-8";
 /** The media type tlog-witness requires for a 409's body. */
 export const SIZE_CONTENT_TYPE = "text/x.tlog.size";
-const EMPTY_TREE_ROOT = new Uint8Array(createHash("sha256").digest());
 
 export interface WitnessReply {
   status: number;
@@ -25,7 +23,7 @@ export interface WitnessReply {
   summary: About & { reason: string };
 }
 
-type About = { origin?: string; oldSize?: number; size?: number };
+type About = { origin?: string; old_size?: number; size?: number };
 
 export interface WitnessOptions {
   state: WitnessState;
@@ -71,7 +69,7 @@ export class Witness {
       if (err instanceof Error) return refuse(400, `bad request: ${err.message}`);
       throw err;
     }
-    const about = { origin: checkpoint.origin, oldSize: request.oldSize, size: checkpoint.size };
+    const about = { origin: checkpoint.origin, old_size: request.oldSize, size: checkpoint.size };
     const verifiers = this.options.logs.get(checkpoint.origin);
     if (verifiers === undefined) return refuse(404, `unknown log origin ${JSON.stringify(checkpoint.origin)}: this witness is not configured for it`, about);
     let signatures: NoteSignature[];
@@ -98,29 +96,24 @@ export class Witness {
       state.recordRefusal({ origin: checkpoint.origin, oldSize: request.oldSize, size: checkpoint.size, root: checkpoint.root, status: 422, reason, note: request.note, at: this.now() });
       return refuse(422, reason, about);
     };
-    if (checkpoint.size === 0 && !sameBytes(checkpoint.root, EMPTY_TREE_ROOT)) return unprocessable("a checkpoint of size 0 must have the empty tree's root");
+    if (checkpoint.size === 0 && !sameBytes(checkpoint.root, EMPTY_ROOT)) return unprocessable("a checkpoint of size 0 must have the empty tree's root");
     if (request.oldSize === 0 && request.proof.length > 0) return unprocessable("old size 0 takes no consistency proof");
     if (latest !== undefined && request.oldSize === checkpoint.size) {
       if (!sameBytes(latest.root, checkpoint.root)) {
         return unprocessable(`fork: size ${checkpoint.size} was cosigned with root ${b64(latest.root)}, this checkpoint has root ${b64(checkpoint.root)}`);
       }
       if (request.proof.length > 0) return unprocessable("old size equals the checkpoint size, so the consistency proof must be empty");
-    } else if (latest !== undefined && request.oldSize > 0 && !this.consistent(request, latest.root, checkpoint)) {
-      return unprocessable(`consistency proof from size ${request.oldSize} (root ${b64(latest.root)}) to size ${checkpoint.size} (root ${b64(checkpoint.root)}) does not verify`);
+    } else if (latest !== undefined && request.oldSize > 0) {
+      const problem = consistencyProblem(request.oldSize, checkpoint.size, request.proof, latest.root, checkpoint.root);
+      if (problem !== null) {
+        return unprocessable(`consistency proof from size ${request.oldSize} (root ${b64(latest.root)}) to size ${checkpoint.size} (root ${b64(checkpoint.root)}) does not verify: ${problem}`);
+      }
     }
     // Never earlier than the previous cosignature: a clock set back must not make a newer statement look older.
     const time = Math.max(this.now(), latest?.cosignedAt ?? 0, 1);
     const line = signer.cosign(text, time);
     state.record({ origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root, note: `${text}\n${logLines}${line}`, cosignedAt: time });
     return { status: 200, body: line, contentType: TEXT, summary: { ...about, reason: "cosigned" } };
-  }
-
-  private consistent(request: AddCheckpointRequest, oldRoot: Uint8Array, checkpoint: Checkpoint): boolean {
-    try {
-      return verifyConsistency(request.oldSize, checkpoint.size, request.proof, oldRoot, checkpoint.root);
-    } catch {
-      return false;
-    }
   }
 
   /** The monitoring API: the latest cosigned checkpoint for a log, by the hex SHA-256 of its origin. */

@@ -3,13 +3,14 @@
 // segments whose first link is not anchored, tampered exports rejected, and
 // the --with-key folder an auditor verifies offline.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublicKey } from "../../src/keys/key-files.ts";
 import { killSenders } from "../daemon/support.ts";
-import { BINARY, makeChainDb, writeKeyFiles, type KeyFiles } from "../helpers/fixtures.ts";
+import { BINARY, frame, makeChainDb, writeKeyFiles, type KeyFiles } from "../helpers/fixtures.ts";
 import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture } from "../helpers/reader-fixture.ts";
 import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
 
@@ -66,6 +67,35 @@ describe("export of whole chains", () => {
     const r = spawnSync("bash", ["-c", `set -o pipefail; "${BINARY}" export --db "${fx.db}" | head -1 > /dev/null`], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
+  });
+});
+
+describe("verify --file on a file of several chains", () => {
+  test("--chain picks one of them; an unknown one is named with those the file holds", () => {
+    const out = join(scratchDir("ar-export-pick-"), "all.jsonl");
+    expect(cli(["export", "--db", fx.db, "--out", out]).code).toBe(0);
+    const one = cli(["verify", "--file", out, "--public-key", fx.publicKey, "--chain", `${CHAIN}-2`]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`^VALID   chain ${CHAIN}-2  \\d+ receipts`));
+    expect(one.stdout).toContain("1 chain(s) verified");
+    const none = cli(["verify", "--file", out, "--public-key", fx.publicKey, "--chain", "nope"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`holds chain ${CHAIN}, ${CHAIN}/agent/helper, ${CHAIN}-2, not nope`);
+  });
+
+  test("retries are found in every chain of the file, at the right sequences", () => {
+    const dir = scratchDir("ar-export-retries-");
+    const keys = writeKeyFiles(dir);
+    const db = join(dir, "receipts.db");
+    makeChainDb(db, keys.privateKeyPem, 5, { chainId: "first" });
+    makeChainDb(db, keys.privateKeyPem, 6, { chainId: "second", frames: (i) => ({ ...frame(i), ...(i === 1 || i === 4 ? { idempotency_key: "call-7" } : {}) }) });
+    const out = join(dir, "all.jsonl");
+    expect(cli(["export", "--db", db, "--out", out]).code).toBe(0);
+    const v = cli(["verify", "--file", out, "--public-key", keys.publicKey, "--json"]);
+    expect(v.code).toBe(0);
+    const report = JSON.parse(v.stdout) as { retries: { count: number; groups: Array<{ idempotency_key: string; receipts: Array<{ chain_id: string; sequence: number }> }> } };
+    expect(report.retries.count).toBe(1);
+    expect(report.retries.groups).toEqual([{ idempotency_key: "call-7", receipts: [{ chain_id: "second", sequence: 2 }, { chain_id: "second", sequence: 5 }] }]);
   });
 });
 
@@ -138,7 +168,7 @@ describe("export of a time window: segments", () => {
     const copy = join(dir, "cut.db");
     const src = readFileSync(db);
     writeFileSync(copy, src);
-    const conn = new (require("bun:sqlite").Database)(copy) as import("bun:sqlite").Database;
+    const conn = new Database(copy);
     conn.run("DELETE FROM receipts WHERE sequence <= 10");
     conn.close();
     const v = cli(["verify", "--db", copy, "--public-key", keys.publicKey]);

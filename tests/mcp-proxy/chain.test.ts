@@ -21,8 +21,8 @@ test("two proxies started at the same moment, each driving calls: one chain, con
   daemons.push(daemon);
   const CALLS = 25;
   const runs = ["twin-a", "twin-b"].map((session) => ({ session, run: new ProxyRun({ proxyArgs: ["--session-id", session], env: { AGENTRECEIPTS_SOCKET: daemon.socket } }) }));
+  await Promise.all(runs.map(({ run }) => run.initialize()));
   await Promise.all(runs.map(async ({ run }) => {
-    await run.initialize();
     for (let i = 1; i <= CALLS; i++) await run.call(i, "echo", { i });
   }));
   for (const { run } of runs) expect((await run.close()).code).toBe(0);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { expectedHash } from "../daemon/support.ts";
-import { byCorrelation, isMsg, killProxies, NODE, ProxyRun, SCRIPTED, sessionReceipts, subject, textOf, type Json, type Msg } from "./support.ts";
+import { byCorrelation, isMsg, killProxies, NODE, ProxyRun, receiptsOf, SCRIPTED, sessionReceipts, subject, textOf, type Json, type Msg } from "./support.ts";
 
 let daemon: DaemonHandle;
 beforeAll(async () => {
@@ -141,7 +141,7 @@ describe("process", () => {
       const run = new ProxyRun({ proxyArgs: ["--session-id", session], env: env() });
       await run.initialize();
       run.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "never", arguments: {} } });
-      await run.next(() => false, 150).catch(() => {});
+      await receiptsOf(daemon.db, session, 1);
       run.proc.kill(sig);
       expect((await run.exited).code).toBe(status);
       const rs = sessionReceipts(daemon.db, session);

@@ -13,14 +13,10 @@ const b64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 interface InclusionCase { leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] | null; desc: string; wantErr: boolean }
 interface ConsistencyCase { size1: number; size2: number; root1: string; root2: string; proof: string[] | null; desc: string; wantErr: boolean }
 
+/** Every JSON case under tests/fixtures/merkle/<kind>, at any depth, by its relative path. */
 function cases<T>(kind: string): Array<[string, T]> {
-  const out: Array<[string, T]> = [];
-  for (const dir of readdirSync(join(DIR, kind)).sort()) {
-    for (const file of readdirSync(join(DIR, kind, dir)).sort()) {
-      out.push([`${dir}/${file}`, JSON.parse(readFileSync(join(DIR, kind, dir, file), "utf8")) as T]);
-    }
-  }
-  return out;
+  const files = (readdirSync(join(DIR, kind), { recursive: true }) as string[]).filter((f) => f.endsWith(".json")).sort();
+  return files.map((f) => [f, JSON.parse(readFileSync(join(DIR, kind, f), "utf8")) as T]);
 }
 
 describe("RFC 6962 vectors", () => {

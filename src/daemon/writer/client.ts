@@ -8,7 +8,7 @@ import type { ChainEvent } from "../pipeline/chain-writer.ts";
 import { workerPath } from "../../runtime/worker-path.ts";
 import { WORKERS } from "../../runtime/workers.ts";
 import type { Logger } from "../log.ts";
-import type { FromWriter, ToWriter, WriterInit } from "./messages.ts";
+import type { FromWriter, IssuedCheckpoint, TlogReady, ToWriter, WriterInit } from "./messages.ts";
 
 export const MAX_BATCH_EVENTS = 2048;
 const RETRY_MIN_MS = 50;
@@ -37,6 +37,8 @@ export class WriterClient {
   private lastFailure = "";
   /** Set by close(): nothing more is handed to the thread, which is closing the database. */
   private closing = false;
+  /** Set once the thread is told to close the database: cosignatures can no longer be stored. */
+  private dbClosing = false;
   private idleWaiters: Array<() => void> = [];
   private closeWaiter: ((msg: FromWriter) => void) | null = null;
   /** Every event numbered <= this is committed (or was rejected and logged). */
@@ -45,6 +47,12 @@ export class WriterClient {
   rootChainId = "";
   resumedFrom = 0;
   fingerprint = "";
+  /** The transparency log as found at start; null when turned off. */
+  tlog: TlogReady | null = null;
+  /** Told of every checkpoint the writer thread commits. */
+  onCheckpoint: ((c: IssuedCheckpoint) => void) | null = null;
+  /** Checkpoints issued since start. */
+  checkpoints = 0;
 
   private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
     this.worker = new Worker(workerPath(WORKERS.writer));
@@ -65,6 +73,7 @@ export class WriterClient {
     client.rootChainId = first.rootChainId;
     client.resumedFrom = first.resumedFrom;
     client.fingerprint = first.fingerprint;
+    client.tlog = first.tlog;
     if (first.keyCreated) log.info("key_created", { key: init.keyPath, public_key: init.publicKeyPath, fingerprint: first.fingerprint });
     if (first.publicKeyPublished) log.info("public_key_published", { public_key: init.publicKeyPath, fingerprint: first.fingerprint });
     client.worker.onmessage = (e: MessageEvent<FromWriter>) => client.handle(e.data);
@@ -183,9 +192,23 @@ export class WriterClient {
         this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
         return;
       }
+      case "terminated":
       case "closed":
       case "close_failed":
         this.closeWaiter?.(msg);
+        return;
+      case "checkpoint":
+        this.checkpoints++;
+        this.onCheckpoint?.(msg.checkpoint);
+        return;
+      case "checkpoint_failed":
+        this.log.error("checkpoint_failed", { error: msg.message });
+        return;
+      case "cosignatures_stored":
+        if (msg.added > 0) this.log.info("cosignatures_stored", { size: msg.size, anchor: msg.anchor, added: msg.added });
+        return;
+      case "cosignatures_failed":
+        this.log.error("cosignatures_not_stored", { size: msg.size, anchor: msg.anchor, error: msg.message });
         return;
       default:
         this.log.error("writer_protocol_error", { kind: msg.kind });
@@ -196,6 +219,15 @@ export class WriterClient {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** Stores cosignature lines an anchor returned for the checkpoint of `size` (the writer thread owns the database). */
+  storeCosignatures(size: number, anchor: string, lines: string[]): void {
+    if (this.dbClosing) {
+      this.log.warn("cosignatures_not_stored", { size, anchor, note: "they arrived after the database was closed; the next start's checkpoint is submitted again" });
+      return;
+    }
+    this.post({ kind: "cosignatures", size, anchor, lines });
   }
 
   /** Resolves when everything submitted so far is committed, or after `timeoutMs`. */
@@ -210,18 +242,32 @@ export class WriterClient {
     });
   }
 
-  /** Writes terminators, closes the database and stops the thread. */
-  async close(timeoutMs: number): Promise<FromWriter | { kind: "timeout" }> {
-    const result = await new Promise<FromWriter | { kind: "timeout" }>((resolve) => {
+  private async closeStep(msg: ToWriter, timeoutMs: number): Promise<FromWriter | { kind: "timeout" }> {
+    return new Promise<FromWriter | { kind: "timeout" }>((resolve) => {
       const timer = setTimeout(() => resolve({ kind: "timeout" }), timeoutMs);
-      this.closeWaiter = (msg) => {
+      this.closeWaiter = (reply) => {
         clearTimeout(timer);
-        resolve(msg);
+        resolve(reply);
       };
-      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-      this.closing = true;
-      this.post({ kind: "shutdown" });
+      this.post(msg);
     });
+  }
+
+  /**
+   * Writes terminators and the final checkpoint, runs `beforeClose` (the
+   * anchors' last round, whose cosignatures are still stored), then closes
+   * the database and stops the thread. `timeoutMs` bounds each step.
+   */
+  async close(timeoutMs: number, beforeClose: () => Promise<void> = async () => {}): Promise<FromWriter | { kind: "timeout" }> {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.closing = true;
+    let result = await this.closeStep({ kind: "shutdown" }, timeoutMs);
+    if (result.kind === "terminated") {
+      await beforeClose();
+      this.dbClosing = true;
+      result = await this.closeStep({ kind: "close" }, timeoutMs);
+    }
+    this.dbClosing = true;
     this.worker.terminate();
     return result;
   }
