@@ -14,6 +14,7 @@ const UNSET_MEANS: Record<string, string> = {
   max_agent_chains: `(${DEFAULT_MAX_AGENT_CHAINS})`,
   chain_id: "(UTC date at start)",
   socket_group: "(the daemon's own group)",
+  log_origin: "(<host name>/agent-receipts/<first 16 hex digits of the key fingerprint>)",
 };
 
 function printConfig(config: DaemonConfig): string {
@@ -57,6 +58,9 @@ export const daemonCommand = cliCommand(defineCommand({
     "socket-group": { type: "string", description: "Group given to the socket (0660) and its directory, so its members can connect", valueHint: "GROUP" },
     "max-buffered-bytes": { type: "string", description: "Bytes held for incomplete frames across all connections; past it the largest are closed (default: 1/64 of memory, 16-64 MiB)", valueHint: "BYTES" },
     "max-agent-chains": { type: "string", description: `Sub-agent chains open at once; the least recently used is closed with a terminator (default: ${DEFAULT_MAX_AGENT_CHAINS})`, valueHint: "N" },
+    "log-origin": { type: "string", description: "Origin of the checkpoints and name of the log's note key (default: <host>/agent-receipts/<key fingerprint prefix>)", valueHint: "NAME" },
+    "checkpoint-every": { type: "string", description: "Sign a checkpoint at least every N receipts (default: 1000)", valueHint: "N" },
+    "checkpoint-interval": { type: "string", description: "...or this long after the first receipt no checkpoint covers (default: 10s)", valueHint: "SECONDS" },
     "unsafe-socket-path": { type: "boolean", description: "Allow a socket path outside the safe roots (logs a warning every minute)" },
     "log-format": { type: "string", description: "Log lines on stderr: text or json (default: text)", valueHint: "text|json" },
     "print-config": { type: "boolean", description: "Print the effective configuration and exit" },
@@ -86,6 +90,9 @@ export const daemonCommand = cliCommand(defineCommand({
     if (args["socket-group"] !== undefined) Object.assign(flags, checkValue("socket_group", args["socket-group"], "--socket-group"));
     if (args["max-buffered-bytes"] !== undefined) Object.assign(flags, checkValue("max_buffered_bytes", args["max-buffered-bytes"], "--max-buffered-bytes"));
     if (args["max-agent-chains"] !== undefined) Object.assign(flags, checkValue("max_agent_chains", args["max-agent-chains"], "--max-agent-chains"));
+    if (args["log-origin"] !== undefined) Object.assign(flags, checkValue("log_origin", args["log-origin"], "--log-origin"));
+    if (args["checkpoint-every"] !== undefined) Object.assign(flags, checkValue("checkpoint_every", args["checkpoint-every"], "--checkpoint-every"));
+    if (args["checkpoint-interval"] !== undefined) Object.assign(flags, checkValue("checkpoint_interval", args["checkpoint-interval"], "--checkpoint-interval"));
     const config = resolveConfig(flags, args.config);
     if (args["print-config"]) {
       process.stdout.write(printConfig(config));

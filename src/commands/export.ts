@@ -100,16 +100,17 @@ export const exportCommand = cliCommand(defineCommand({
         if (key !== undefined) checkKeyFits(reader, plan, key, files.publicKey);
         if (bundle !== undefined) prepareBundleDir(bundle);
         fd = target === undefined ? 1 : openTarget(target);
-        const hash = new Bun.CryptoHasher("sha256");
+        // Only a bundle's manifest needs the hash of what was written.
+        const hash = bundle === undefined ? undefined : new Bun.CryptoHasher("sha256");
         let bytes = 0;
-        const out = new Output(fd, (b) => {
+        const out = new Output(fd, hash === undefined ? undefined : (b) => {
           hash.update(b);
           bytes += b.length;
         });
         const progress = target === undefined ? undefined : progressLine(plan.reduce((n, s) => n + s.to - s.from + 1, 0));
         const result = streamExport(reader, plan, filter, out, progress);
         if (progress !== undefined) process.stderr.write("\r\x1b[K");
-        if (bundle !== undefined && key !== undefined) {
+        if (bundle !== undefined && key !== undefined && hash !== undefined) {
           writeBundleFiles(bundle, key.pem, manifestOf({
             db: resolve(files.db), filters: givenFilters(args), receipts: result.receipts, bytes, sha256: hash.digest("hex"),
             chains: result.chains, fingerprint: key.fingerprint, version: VERSION,

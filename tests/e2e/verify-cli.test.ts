@@ -209,8 +209,13 @@ describe("verify: valid and tampered databases", () => {
     expect(j.chains[0]!.break).toMatchObject({ index: 7, reason: "receipt_after_terminal", reasons: ["receipt_after_terminal"] });
   });
 
-  test("a truncated tail (terminator and more deleted): exit 0, status unknown, tail completeness not proven", async () => {
+  test("a truncated tail (terminator and more deleted) in a database without the transparency log: exit 0, status unknown, tail completeness not proven", async () => {
     const f = fixture(10, true);
+    // A database written before the log (issue 12) has no log tables: the chains alone cannot show a cut-off tail.
+    sql(f.db, "DROP TABLE tlog_tiles");
+    sql(f.db, "DROP TABLE tlog_runs");
+    sql(f.db, "DROP TABLE tlog_checkpoints");
+    sql(f.db, "DROP TABLE tlog_cosignatures");
     const before = await verify(f.db, f.keys.publicKey);
     expect(before.stdout).toContain("status: interrupted");
     sql(f.db, "DELETE FROM receipts WHERE chain_id = ? AND sequence > 7", f.chainId);
@@ -220,6 +225,17 @@ describe("verify: valid and tampered databases", () => {
     expect(r.stdout).toContain("tail completeness not proven");
     const j = parseJson(await verify(f.db, f.keys.publicKey, "--json"));
     expect(j.chains[0]).toMatchObject({ valid: true, count: 7, status: "unknown" });
+  });
+
+  test("the same truncated tail with the transparency log: the tree still has the deleted receipts' leaves, exit 1, TRUNCATED", async () => {
+    const f = fixture(10, true);
+    sql(f.db, "DELETE FROM receipts WHERE chain_id = ? AND sequence > 7", f.chainId);
+    const r = await verify(f.db, f.keys.publicKey);
+    expect(r.code).toBe(1);
+    // The chain alone still looks valid; the log says what happened.
+    expect(r.stdout).toMatch(/VALID\s+chain test-chain\s+7 receipts\s+status: unknown/);
+    expect(r.stdout).toContain("3 receipt(s) of leaves 7..9 are missing");
+    expect(r.stdout).toMatch(/\nTRUNCATED  [^\n]*\n$/);
   });
 
   test("several chains in one database: all reported, --json parses and lists every chain, --chain selects one", async () => {

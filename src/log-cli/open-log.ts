@@ -1,0 +1,21 @@
+// Opens the transparency log of a database for a reader command, or says in
+// one line why it has none.
+import { UserFacingError } from "../errors.ts";
+import type { ReceiptReader } from "../query/reader.ts";
+import { TreeStore } from "../store/tree-store.ts";
+
+export function openLog(reader: ReceiptReader, db: string): TreeStore {
+  const tree = TreeStore.open(reader.db);
+  if (tree === null) {
+    throw new UserFacingError(
+      `database ${db} has no transparency log yet (written by a version without it). Start the daemon of this version once: it gives every receipt its leaf and signs a checkpoint.`,
+    );
+  }
+  return tree;
+}
+
+/** The newest stored checkpoint note with the cosignature lines stored beside it. */
+export function cosignedNote(tree: TreeStore, size: number, note: string): string {
+  const lines = tree.cosignatures(size).map((c) => (c.line.endsWith("\n") ? c.line : `${c.line}\n`)).filter((l) => !note.includes(l));
+  return note + lines.join("");
+}
