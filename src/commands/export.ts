@@ -14,6 +14,7 @@ import { Output, untilOutputCloses } from "../read-cli/output.ts";
 import { readerFiles } from "../read-cli/paths.ts";
 import { checkReceipt } from "../verify/check-receipt.ts";
 import { VERSION } from "../version.ts";
+import { writeBundleLog } from "../log-cli/export-proofs.ts";
 
 /** Writing the export over the database it reads would destroy the record. */
 function refuseDatabaseTarget(target: string, db: string): void {
@@ -111,10 +112,17 @@ export const exportCommand = cliCommand(defineCommand({
         const result = streamExport(reader, plan, filter, out, progress);
         if (progress !== undefined) process.stderr.write("\r\x1b[K");
         if (bundle !== undefined && key !== undefined && hash !== undefined) {
-          writeBundleFiles(bundle, key.pem, manifestOf({
+          const manifest = manifestOf({
             db: resolve(files.db), filters: givenFilters(args), receipts: result.receipts, bytes, sha256: hash.digest("hex"),
             chains: result.chains, fingerprint: key.fingerprint, version: VERSION,
-          }));
+          });
+          // The log's checkpoint and an inclusion proof per receipt make the folder self-verifying.
+          const log = writeBundleLog(bundle, reader, plan, filter, key.publicKey);
+          if (log !== null) {
+            manifest.log = log;
+            manifest.verify += ` --proofs ${log.proofs_file} --checkpoint ${log.checkpoint_file}`;
+          }
+          writeBundleFiles(bundle, key.pem, manifest);
         }
         if (target !== undefined) {
           process.stderr.write(`exported ${result.receipts} receipts of ${result.chains.length} chain(s) to ${target}\n`);

@@ -8,6 +8,7 @@ import { loadPublicKey } from "../keys/key-files.ts";
 import { logJson, withLog } from "../verify/log-report.ts";
 import { externalNotes, policyOf, runLogCheck } from "../verify/log-run.ts";
 import { checkProof, formatProofCheck } from "../verify/proof-check.ts";
+import { checkFileProofs, fileProofsJson, formatFileProofs } from "../verify/file-proofs.ts";
 
 export const verifyCommand = cliCommand(defineCommand({
   meta: {
@@ -30,6 +31,7 @@ export const verifyCommand = cliCommand(defineCommand({
     quorum: { type: "string", description: "Cosignatures a checkpoint needs from the --witness keys (default: all of them)", valueHint: "K" },
     receipt: { type: "string", description: "With --proof: verify one receipt (from show REF --json) offline, without a database", valueHint: "FILE" },
     proof: { type: "string", description: "With --receipt: its tlog proof (from agent-receipts prove)", valueHint: "FILE" },
+    proofs: { type: "string", description: "With --file and --checkpoint: the export's log.proofs, one inclusion proof per receipt line", valueHint: "FILE" },
     json: { type: "boolean", description: "Print one machine-readable JSON object" },
   },
   async run({ args }) {
@@ -46,8 +48,11 @@ export const verifyCommand = cliCommand(defineCommand({
       process.exitCode = result.valid ? EXIT_OK : EXIT_FAILURE;
       return;
     }
-    if (args.file !== undefined && (args.checkpoint !== undefined || policy !== null)) {
-      throw new UserError("--checkpoint and --witness check a database's log; a --file has none (verify its receipts one by one with --receipt and --proof)");
+    if (args.proofs !== undefined && (args.file === undefined || args.checkpoint === undefined)) {
+      throw new UserError("--proofs goes with --file and --checkpoint: the receipts.jsonl, log.proofs and log.checkpoint of an export --with-key folder");
+    }
+    if (args.file !== undefined && args.proofs === undefined && (args.checkpoint !== undefined || policy !== null)) {
+      throw new UserError("a --file has no log of its own: give its --proofs (log.proofs of an export folder) with --checkpoint, or check a database");
     }
     const external = externalNotes(args.checkpoint);
     const report = await runVerify({
@@ -56,9 +61,15 @@ export const verifyCommand = cliCommand(defineCommand({
       file: args.file,
       chain: args.chain,
     });
+    const fileProofs = args.file !== undefined && args.proofs !== undefined
+      ? await checkFileProofs(args.file, args.proofs, external, loadPublicKey(publicKeyPath).publicKey, policy)
+      : null;
     const log = args.file === undefined ? runLogCheck(args.db ?? paths.db, loadPublicKey(publicKeyPath).publicKey, external, policy) : null;
     const logOk = log === null || log.verdict === "ok" || log.verdict === "absent";
-    if (args.json) {
+    if (fileProofs !== null) {
+      const valid = report.valid && fileProofs.valid;
+      process.stdout.write(args.json ? `${JSON.stringify({ ...toJson(report), valid, log_proofs: fileProofsJson(fileProofs) }, null, 2)}\n` : formatHuman(report) + formatFileProofs(fileProofs));
+    } else if (args.json) {
       process.stdout.write(log === null ? formatJson(report) : `${JSON.stringify({ ...toJson(report), valid: report.valid && logOk, log: logJson(log) }, null, 2)}\n`);
     } else {
       process.stdout.write(log === null ? formatHuman(report) : withLog(formatHuman(report), log));
@@ -66,6 +77,6 @@ export const verifyCommand = cliCommand(defineCommand({
     // A key that verifies not one receipt of a chain is a wrong argument (exit 2), not evidence of tampering.
     const wrongKey = keyMismatchMessage(report);
     if (wrongKey !== null) throw new UserError(wrongKey);
-    process.exitCode = report.valid && logOk ? EXIT_OK : EXIT_FAILURE;
+    process.exitCode = report.valid && logOk && (fileProofs?.valid ?? true) ? EXIT_OK : EXIT_FAILURE;
   },
 }));

@@ -42,6 +42,7 @@ export class CheckpointFiles {
   readonly checkpointPath: string;
   readonly vkeyPath: string;
   private chain: Promise<void> = Promise.resolve();
+  private readonly pending = new Map<string, string>();
   private newest: { size: number; note: string; cosignatures: string[] } | null = null;
   private failing = false;
 
@@ -50,10 +51,20 @@ export class CheckpointFiles {
     this.vkeyPath = vkeyFilePath(publicKeyPath);
   }
 
+  /**
+   * Queues `text` for `path`: one write at a time, and a newer text replaces
+   * one still waiting, so a fast stream of checkpoints costs at most one
+   * fsync in flight, not one per checkpoint.
+   */
   private write(path: string, text: string): void {
+    const waiting = this.pending.has(path);
+    this.pending.set(path, text);
+    if (waiting) return;
     this.chain = this.chain.then(async () => {
+      const latest = this.pending.get(path)!;
+      this.pending.delete(path);
       try {
-        await writeAtomically(path, text);
+        await writeAtomically(path, latest);
         if (this.failing) this.log.info("checkpoint_file_recovered", { path });
         this.failing = false;
       } catch (err) {

@@ -2,7 +2,8 @@
 // then half-close and wait, bounded, for the daemon to close it. Only that
 // close proves the daemon committed the frames, and waiting for it keeps the
 // process alive while the daemon attests its executable.
-import { Emitter, type EmitterOptions } from "../emitter/emitter.ts";
+import { EmitterCore, type EmitterOptions } from "../emitter/emitter-core.ts";
+import { bunTransport } from "./bun-transport.ts";
 import { EmitTransportError } from "../emitter/errors.ts";
 
 /**
@@ -31,18 +32,18 @@ export interface DeliveryReport {
 }
 
 export class Delivery {
-  readonly emitter: Emitter;
+  readonly emitter: EmitterCore;
   /** Per event, in send order: the connection it was handed over on (Emitter.connectionCount), or 0 when it was not. */
   private readonly handedOn: number[] = [];
   private lastFailure: EmitTransportError | null = null;
 
   constructor(options: Omit<EmitterOptions, "strict">) {
     // Strict internally, so a failure carries its reason (ENOENT, timeout, ...) for the message.
-    this.emitter = new Emitter({ ...options, strict: true });
+    this.emitter = new EmitterCore({ ...options, strict: true }, bunTransport);
   }
 
   /** Runs one emit; resolves whether it was handed over. Caller bugs (EmitValidationError) propagate. */
-  async send(emit: (emitter: Emitter) => Promise<boolean>): Promise<boolean> {
+  async send(emit: (emitter: EmitterCore) => Promise<boolean>): Promise<boolean> {
     try {
       await emit(this.emitter);
       this.handedOn.push(this.emitter.connectionCount);

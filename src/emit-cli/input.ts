@@ -1,6 +1,5 @@
 // Turns `agent-receipts emit` input (flags, or JSON Lines on stdin) into frame
 // fields. Problems are usage errors that name the flag or the line.
-import { randomUUID } from "node:crypto";
 import { EXIT_USAGE, UserError } from "../cli/errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
 import { candidateFrame, encodeChecked, type FrameBase, type FrameFields } from "../emitter/frame.ts";
@@ -69,7 +68,7 @@ export function fieldsFromFlags(flags: EmitFlags): FrameFields {
  * before anything is sent. `problem` turns a rule violation into that error.
  */
 export function prepareEvent(base: FrameBase, fields: FrameFields, problem: (err: EmitValidationError) => UserError): KeyedFields {
-  const keyed = { ...fields, idempotency_key: fields.idempotency_key ?? randomUUID() };
+  const keyed = { ...fields, idempotency_key: fields.idempotency_key ?? globalThis.crypto.randomUUID() };
   try {
     encodeChecked(candidateFrame(base, keyed), (f) => f);
   } catch (err) {

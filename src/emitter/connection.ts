@@ -1,46 +1,11 @@
-// One Unix-socket connection to the daemon, as the emitter needs it: a bounded
-// connect, ordered writes, a single "lost" notification however it ends, and a
-// bounded half-close that waits for the daemon to close its side.
+// One Unix-socket connection to the daemon over node:net (the transport of the
+// published package; see transport.ts for the contract).
 import { createConnection, type Socket } from "node:net";
 import type { TransportFailure } from "./errors.ts";
-import { refusalCause } from "./listening.ts";
+import { connectError, type ConnectionHandlers, type Transport } from "./transport.ts";
 
-export interface ConnectionHandlers {
-  connected(): void;
-  /** Called exactly once, whatever ends the connection (error, timeout, the daemon closing it). */
-  lost(kind: TransportFailure, message: string, code?: string): void;
-}
-
-/**
- * Why a connect failed, and the error code that says so. EAGAIN stands for
- * "a daemon is there but did not accept" (its queue of pending connections is
- * full, or it paused accepting), also when the runtime reported ECONNREFUSED.
- */
-function connectError(path: string, err: NodeJS.ErrnoException): { message: string; code: string | undefined } {
-  const busy = (pid?: number) => ({
-    message: `the daemon at ${path}${pid === undefined ? "" : ` (pid ${pid})`} is not accepting connections: it is stalled or overloaded (its queue of pending connections is full, or it paused accepting)`,
-    code: "EAGAIN",
-  });
-  switch (err.code) {
-    case "ENOENT":
-      return { message: `no daemon socket at ${path} (ENOENT)`, code: err.code };
-    case "EAGAIN":
-      return busy();
-    case "ECONNREFUSED": {
-      // "No daemon" only when nothing is there.
-      const cause = refusalCause(path);
-      if (cause.kind === "busy") return busy(cause.pid);
-      if (cause.kind === "absent") return { message: `no daemon listening at ${path} (ECONNREFUSED: the socket file is left over)`, code: err.code };
-      return { message: `nothing accepted the connection at ${path} (ECONNREFUSED): no daemon listens there, or it is too busy to accept`, code: err.code };
-    }
-    case "EACCES":
-      return { message: `no permission to connect to ${path} (EACCES)`, code: err.code };
-    default:
-      return { message: `cannot connect to ${path}: ${err.message}`, code: err.code };
-  }
-}
-
-export class Connection {
+/** The node:net transport: Node.js 20+ and Bun. */
+export class Connection implements Transport {
   ready = false;
   private gone = false;
   private readonly socket: Socket;

@@ -1,7 +1,6 @@
 // Builds and encodes one emitter frame. Every caller-bug check goes through the
 // shared validator (src/protocol/frame-schema.ts), so the emitter rejects
 // exactly what the daemon would drop, naming the caller's field.
-import { randomUUID } from "node:crypto";
 import { FRAME_VERSION, validateFrame, type Decision, type Frame, type ShortField } from "../protocol/frame-schema.ts";
 import { encodeFrame, FrameTooLargeError, MAX_FRAME_BYTES } from "../protocol/framing.ts";
 import { EmitValidationError } from "./errors.ts";
@@ -42,7 +41,7 @@ export function candidateFrame(base: FrameBase, fields: object): Record<string, 
   const frame: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) frame[key] = value;
   delete frame.drop_count; // the emitter's own count, never the caller's
-  if (frame.idempotency_key === undefined) frame.idempotency_key = randomUUID();
+  if (frame.idempotency_key === undefined) frame.idempotency_key = globalThis.crypto.randomUUID();
   frame.v = FRAME_VERSION;
   frame.ts_emit = new Date().toISOString();
   return frame;

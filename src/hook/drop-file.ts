@@ -3,7 +3,6 @@
 // session (parallel tool calls) must neither lose nor double-report a drop,
 // so the count is claimed and restored with atomic rename/link, never with an
 // unguarded read-modify-write.
-import { createHash, randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -21,7 +20,7 @@ export class DropFile {
   /** The counter file of one session of one channel, under `<data dir>/emitter-drops/` (0700 dir, 0600 file). */
   static forSession(dataDir: string, channel: string, sessionId: string): DropFile {
     // Hashed: a session id is not a safe file name.
-    const id = createHash("sha256").update(sessionId).digest("hex").slice(0, 32);
+    const id = new Bun.CryptoHasher("sha256").update(sessionId).digest("hex").slice(0, 32);
     return new DropFile(join(dataDir, DIR_NAME, `${channel}-${id}.count`));
   }
 
@@ -35,7 +34,7 @@ export class DropFile {
   }
 
   private scratch(kind: string): string {
-    return `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.${kind}`;
+    return `${this.path}.${process.pid}.${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString("hex")}.${kind}`;
   }
 
   /** Claims and clears the stored count (0 when none). Whoever claims it must report it or add() it back. */

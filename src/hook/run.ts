@@ -1,14 +1,12 @@
 // One run of `agent-receipts hook claude-code`: payload -> event -> daemon,
 // with the session's drop counter carried in and out. Never throws for
 // transport or payload problems: the outcome says what happened.
-import { isDeepStrictEqual } from "node:util";
 import { EmitValidationError } from "../emitter/errors.ts";
 import type { EmitEvent } from "../emitter/event.ts";
 import { Delivery, delivered } from "../emit-cli/delivery.ts";
 import { undeliveredMessage } from "../emit-cli/messages.ts";
 import { CLAUDE_CODE_CHANNEL, HookPayloadError, mapClaudeCodeHook, type HookEvent } from "./claude-code.ts";
 import { DropFile } from "./drop-file.ts";
-import { omittedPayload } from "./omitted.ts";
 import { countLostEvent } from "./unusable.ts";
 
 export interface HookOptions {
@@ -65,6 +63,7 @@ export async function runClaudeCodeHook(stdinText: string, options: HookOptions)
 
   let event: EmitEvent = mapped.event;
   let rejected: EmitValidationError | null = null;
+  const replaced = new Set<string>();
   for (;;) {
     try {
       await delivery.send((em) => em.emit(event));
@@ -72,12 +71,14 @@ export async function runClaudeCodeHook(stdinText: string, options: HookOptions)
     } catch (err) {
       if (!(err instanceof EmitValidationError)) throw err;
       const field = REPLACEABLE_PAYLOADS.find((f) => f === err.field && event[f] !== undefined);
-      const standIn = field === undefined ? undefined : omittedPayload(event[field]);
       // A stand-in that is itself refused would loop: give up on the event instead.
-      if (field === undefined || standIn === undefined || isDeepStrictEqual(standIn, event[field])) {
+      if (field === undefined || replaced.has(field)) {
         rejected = err;
         break;
       }
+      replaced.add(field);
+      // Loaded only for an oversized payload: hashing needs the RFC 8785 code, which a hook rarely does.
+      const standIn = (await import("./omitted.ts")).omittedPayload(event[field]);
       warnings.push(`sent a stand-in with the hash of the tool ${field} instead of the ${field} itself (${err.rule})`);
       event = { ...event, [field]: standIn };
     }

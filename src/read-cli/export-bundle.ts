@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { UserFacingError } from "../errors.ts";
 import type { ExportedChain } from "./export-stream.ts";
+import type { BundleLog } from "../log-cli/export-proofs.ts";
 
 export const BUNDLE_RECEIPTS = "receipts.jsonl";
 export const BUNDLE_KEY = "signing.key.pub";
@@ -36,6 +37,8 @@ export interface ManifestJson {
   public_key_file: string;
   key_fingerprint: string;
   verify: string;
+  /** The transparency log's evidence in the folder (issue 12); absent when the database has no checkpoint yet. */
+  log?: BundleLog;
 }
 
 /** Creates DIR (0750) for a bundle; an existing DIR must be an empty directory, so nothing is overwritten. */

@@ -28,6 +28,8 @@ export interface StoredCosignature {
   receivedAt: string;
 }
 
+const MAX_CACHED_TILES = 8192;
+
 function blob(v: unknown): Uint8Array | null {
   return v instanceof Uint8Array ? v : null;
 }
@@ -57,7 +59,11 @@ export class TlogTables implements TileSource {
       throw new TreeDataError(`tile ${level}/${index} in tlog_tiles is malformed (not a BLOB of 32-byte hashes)`);
     }
     if (hashes !== null) hashes = new Uint8Array(hashes);
-    if (this.cached) this.cache.set(id, hashes);
+    if (this.cached) {
+      // Bounded: a long walk (an export's proofs) must not end up holding the whole tree.
+      if (this.cache.size >= MAX_CACHED_TILES) this.cache.clear();
+      this.cache.set(id, hashes);
+    }
     return hashes;
   }
 

@@ -19,7 +19,10 @@ export interface TileWrite {
 interface State {
   size: number;
   edges: Edge[];
-  written: Map<string, TileWrite>;
+  /** Tiles completed since the batch began: final, written once. */
+  completed: Map<string, TileWrite>;
+  /** Levels whose last tile changed since the batch began. */
+  touched: boolean[];
 }
 
 function concat(hashes: readonly Uint8Array[]): Uint8Array {
@@ -50,7 +53,7 @@ export class TreeAppender implements TileSource {
       edges.push({ index, hashes });
       entries = Math.floor(entries / TILE_WIDTH);
     }
-    this.state = { size, edges, written: new Map() };
+    this.state = { size, edges, completed: new Map(), touched: [] };
   }
 
   get size(): number {
@@ -68,12 +71,10 @@ export class TreeAppender implements TileSource {
         s.edges[level] = edge;
       }
       edge.hashes.push(hash);
-      if (edge.hashes.length < TILE_WIDTH) {
-        s.written.set(key(level, edge.index), { level, index: edge.index, hashes: new Uint8Array(0) });
-        break;
-      }
+      s.touched[level] = true;
+      if (edge.hashes.length < TILE_WIDTH) break;
       // The tile is complete: it is final, and its root is the next level's entry.
-      s.written.set(key(level, edge.index), { level, index: edge.index, hashes: concat(edge.hashes) });
+      s.completed.set(key(level, edge.index), { level, index: edge.index, hashes: concat(edge.hashes) });
       hash = foldHashes(edge.hashes);
       s.edges[level] = { index: edge.index + 1, hashes: [] };
     }
@@ -84,30 +85,34 @@ export class TreeAppender implements TileSource {
   tile(level: number, index: number): Uint8Array | null {
     const edge = this.state.edges[level];
     if (edge !== undefined && edge.index === index) return edge.hashes.length === 0 ? null : concat(edge.hashes);
-    const w = this.state.written.get(key(level, index));
-    if (w !== undefined && w.hashes.length > 0) return w.hashes;
+    const w = this.state.completed.get(key(level, index));
+    if (w !== undefined) return w.hashes;
     return this.stored.tile(level, index);
   }
 
   /** Begins a batch: take() or restore() ends it. */
   stage(): void {
-    this.saved = { size: this.state.size, edges: this.state.edges.map((e) => ({ index: e.index, hashes: e.hashes.slice() })), written: new Map() };
-    this.state.written = new Map();
+    this.saved = {
+      size: this.state.size, edges: this.state.edges.map((e) => ({ index: e.index, hashes: e.hashes.slice() })), completed: new Map(), touched: [],
+    };
+    this.state.completed = new Map();
+    this.state.touched = [];
   }
 
   /** The tiles the batch touched, with their current contents, to write in its transaction. */
   pendingWrites(): TileWrite[] {
-    const out: TileWrite[] = [];
-    for (const w of this.state.written.values()) {
-      out.push(w.hashes.length > 0 ? w : { level: w.level, index: w.index, hashes: this.tile(w.level, w.index) ?? new Uint8Array(0) });
-    }
-    return out.filter((w) => w.hashes.length > 0);
+    const out = [...this.state.completed.values()];
+    this.state.edges.forEach((edge, level) => {
+      if (this.state.touched[level] === true && edge.hashes.length > 0) out.push({ level, index: edge.index, hashes: concat(edge.hashes) });
+    });
+    return out;
   }
 
-  /** The batch's transaction committed. */
+  /** The batch's transaction committed (or, without a transaction, its writes are no longer needed). */
   take(): void {
     this.saved = null;
-    this.state.written = new Map();
+    this.state.completed = new Map();
+    this.state.touched = [];
   }
 
   /** The batch's transaction failed: forget its leaves. */

@@ -44,6 +44,9 @@ export interface LogCheck {
   unlogged: number;
   /** Where the stored tree and the receipts disagree. */
   treeProblems: string[];
+  /** Leaves of the stored tree whose receipts are gone; `tailCut` when they all come after the last receipt still there. */
+  missing: number;
+  tailCut: boolean;
   /** Stored checkpoints: how many, and those that are not consistent. */
   stored: { count: number; newest: { size: number; createdAt: string; origin: string } | null; problems: CheckpointVerdict[] };
   /** Checkpoints given with --checkpoint (each note of each file). */
@@ -71,10 +74,10 @@ class Rebuild {
   constructor(private readonly wanted: ReadonlySet<number>) {}
 
   add(leaf: Uint8Array): void {
-    this.appender.stage();
     this.appender.append(leaf);
-    this.appender.take();
     const size = this.appender.size;
+    // Nothing is written: forget the completed tiles now and then, so memory stays flat.
+    if (size % 4096 === 0) this.appender.take();
     // The root at the current size needs the edge tiles only, which the appender holds.
     if (this.wanted.has(size)) this.roots.set(size, this.hashes.root(size));
   }
@@ -174,7 +177,7 @@ function sizesOf(notes: readonly string[]): number[] {
 export function checkLog(db: Database, opts: LogCheckOptions): LogCheck {
   if (!hasTlogTables(db)) {
     return {
-      present: false, treeSize: 0, receipts: 0, unlogged: 0, treeProblems: [], stored: { count: 0, newest: null, problems: [] },
+      present: false, treeSize: 0, receipts: 0, unlogged: 0, treeProblems: [], missing: 0, tailCut: false, stored: { count: 0, newest: null, problems: [] },
       external: [], witnessed: null, verdict: opts.external.length > 0 ? "broken" : "absent",
     };
   }
@@ -310,6 +313,8 @@ function checkInSnapshot(db: Database, key: Uint8Array, opts: LogCheckOptions): 
     receipts,
     unlogged,
     treeProblems: problems,
+    missing,
+    tailCut,
     stored: {
       count: storedCheckpoints.length,
       newest: newest === null ? null : { size: newest.size, createdAt: newest.createdAt, origin: originOf(newest.note) },

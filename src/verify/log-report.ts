@@ -22,6 +22,8 @@ export interface LogJson {
   receipts: number;
   unlogged: number;
   tree_problems: string[];
+  missing: number;
+  tail_cut: boolean;
   checkpoints: number;
   newest_checkpoint: { size: number; created_at: string; origin: string; covers: number; after: number } | null;
   checkpoint_problems: CheckpointVerdictJson[];
@@ -46,6 +48,8 @@ export function logJson(c: LogCheck): LogJson {
     receipts: c.receipts,
     unlogged: c.unlogged,
     tree_problems: c.treeProblems,
+    missing: c.missing,
+    tail_cut: c.tailCut,
     checkpoints: c.stored.count,
     newest_checkpoint: newest === null ? null : { ...newest, created_at: newest.createdAt, covers: Math.min(newest.size, c.receipts), after: Math.max(0, c.receipts - newest.size) },
     checkpoint_problems: c.stored.problems.map(verdictJson),
@@ -113,7 +117,9 @@ export function formatLog(c: LogCheck): string {
 function guarantee(c: LogCheck): string {
   switch (c.verdict) {
     case "truncated":
-      return "TRUNCATED  receipts a checkpoint covers are missing from the database (exit 1)";
+      return c.external.some((v) => v.state === "truncated") || c.stored.problems.some((v) => v.state === "truncated")
+        ? "TRUNCATED  receipts a checkpoint covers are missing from the database (exit 1)"
+        : `TRUNCATED  the log's last ${c.missing} leaves have no receipt any more: the tail was cut off (exit 1)`;
     case "forked":
       return "FORKED  the database's receipts do not give a checkpoint's root: the log was rewritten (exit 1)";
     case "broken":

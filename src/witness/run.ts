@@ -47,7 +47,7 @@ export async function serveWitness(o: ServeOptions): Promise<number> {
     state.close();
     unlock();
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserFacingError(`cannot listen on ${o.listen.hostname}:${o.listen.port}${code === undefined ? "" : ` (${code})`}: ${(err as Error).message}. Choose another --listen address.`);
+    throw new UserFacingError(`cannot listen on ${o.listen.hostname}:${o.listen.port}${code === undefined ? "" : ` (${code})`}: ${(err as Error).message} Fix: choose another --listen address.`);
   }
   const host = o.listen.hostname.includes(":") ? `[${o.listen.hostname}]` : o.listen.hostname;
   o.log.info("witness_listening", { url: `http://${host}:${server.port}`, name: o.key.signer.name, vkey: o.key.vkey, db: o.db, logs: [...o.logs.keys()].join(",") });

@@ -11,7 +11,7 @@ import { UserFacingError } from "../errors.ts";
 const APPLICATION_ID = 0x41527774;
 const SCHEMA_VERSION = 1;
 /** Evidence rows kept; the oldest go first. Only a log's own key can add them, so this bounds a misbehaving log, not the public. */
-export const MAX_REFUSALS = 10_000;
+export const MAX_REFUSALS = 1000;
 
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS witness_logs (

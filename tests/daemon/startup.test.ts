@@ -387,14 +387,15 @@ describe("configuration", () => {
     writeFileSync(file, [
       'socket = "/file/events.sock"', 'db = "/file/receipts.db"', 'key = "/file/signing.key"', 'chain_id = "from-file"',
       'issuer_id = "did:file"', 'verification_method = "did:file#k9"', 'log_format = "json"', "unsafe_socket_path = true",
-      'allow_uids = ["alice", 1001]', 'allow_groups = [42]', 'socket_group = "from-file"', "",
+      'allow_uids = ["alice", 1001]', 'allow_groups = [42]', 'socket_group = "from-file"',
+      "checkpoint_every = 50", 'checkpoint_interval = "20s"', 'anchors = ["syslog", "file:anchors/cp.log"]', "",
     ].join("\n"));
     const env = {
       AGENTRECEIPTS_DB: "/env/receipts.db", AGENTRECEIPTS_KEY: "/env/signing.key", AGENTRECEIPTS_ISSUER_ID: "did:env",
       AGENTRECEIPTS_CHAIN_ID: "", AGENTRECEIPTS_VERIFICATION_METHOD: "did:env#k2",
     };
     const c = printConfig(
-      ["--config", file, "--db", "/flag/receipts.db", "--log-format", "text", "--verification-method", "did:flag#k3", "--allow-groups", "agents, 7", "--socket-group", "9"],
+      ["--config", file, "--db", "/flag/receipts.db", "--log-format", "text", "--verification-method", "did:flag#k3", "--allow-groups", "agents, 7", "--socket-group", "9", "--checkpoint-interval", "2.5"],
       env,
     );
     expect(c).toEqual({
@@ -410,6 +411,10 @@ describe("configuration", () => {
       allow_uids: ["alice", 1001], // file
       allow_groups: ["agents", 7], // flag (a list; numeric entries become ids)
       socket_group: 9,
+      transparency_log: true,
+      checkpoint_every: 50, // file
+      checkpoint_interval: 2.5, // flag over file
+      anchors: ["syslog", `file:${join(dir, "anchors", "cp.log")}`], // a relative file anchor is relative to the config file
     });
   });
 
@@ -429,6 +434,10 @@ describe("configuration", () => {
       log_format: "text",
       allow_uids: [],
       allow_groups: [],
+      transparency_log: true,
+      checkpoint_every: 1000,
+      checkpoint_interval: 10,
+      anchors: [],
     });
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "daemon.toml"), 'chain_id = "data-dir-file"\n');

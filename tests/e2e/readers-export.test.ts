@@ -219,7 +219,8 @@ describe("export --with-key: a folder that verifies offline", () => {
     const bundle = join(scratchDir("ar-bundle-"), "audit");
     const r = cli(["export", "--db", fx.db, "--public-key", fx.publicKey, "--with-key", bundle]);
     expect(r.code).toBe(0);
-    expect(readdirSync(bundle).sort()).toEqual(["manifest.json", "receipts.jsonl", "signing.key.pub"]);
+    // The daemon that wrote the fixture signed checkpoints: the transparency log's evidence comes along (issue 12).
+    expect(readdirSync(bundle).sort()).toEqual(["log.checkpoint", "log.proofs", "log.vkey", "manifest.json", "receipts.jsonl", "signing.key.pub"]);
     const data = readFileSync(join(bundle, "receipts.jsonl"));
     const manifest = JSON.parse(readFileSync(join(bundle, "manifest.json"), "utf8")) as Record<string, unknown> & {
       chains: Array<{ chain_id: string; first_sequence: number; last_sequence: number; receipts: number; segment: boolean; ends_with_terminator: boolean }>;
@@ -228,7 +229,8 @@ describe("export --with-key: a folder that verifies offline", () => {
     expect(manifest).toMatchObject({
       format: "agent-receipts-export/1", receipts_file: "receipts.jsonl", receipts: rows.length, bytes: data.length,
       sha256: createHash("sha256").update(data).digest("hex"), public_key_file: "signing.key.pub",
-      key_fingerprint: loadPublicKey(fx.publicKey).fingerprint, verify: "agent-receipts verify --file receipts.jsonl --public-key signing.key.pub",
+      key_fingerprint: loadPublicKey(fx.publicKey).fingerprint,
+      verify: "agent-receipts verify --file receipts.jsonl --public-key signing.key.pub --proofs log.proofs --checkpoint log.checkpoint",
     });
     expect(manifest.chains.map((c) => c.chain_id).sort()).toEqual([CHAIN, `${CHAIN}-2`, `${CHAIN}/agent/helper`]);
     const root = manifest.chains.find((c) => c.chain_id === CHAIN)!;
@@ -236,9 +238,12 @@ describe("export --with-key: a folder that verifies offline", () => {
     expect(root).toEqual({ chain_id: CHAIN, first_sequence: 1, last_sequence: rootRows.length, receipts: rootRows.length, segment: false, ends_with_terminator: true });
     expect(readFileSync(join(bundle, "signing.key.pub"), "utf8")).toBe(loadPublicKey(fx.publicKey).pem);
     // The auditor, in the folder, with nothing else.
-    const v = spawnSync(BINARY, ["verify", "--file", "receipts.jsonl", "--public-key", "signing.key.pub"], { cwd: bundle, encoding: "utf8", env: { PATH: process.env.PATH, HOME: bundle } });
+    const v = spawnSync(BINARY, (manifest.verify as string).split(" ").slice(1), { cwd: bundle, encoding: "utf8", env: { PATH: process.env.PATH, HOME: bundle } });
     expect(v.status).toBe(0);
     expect(v.stdout).toContain("3 chain(s) verified");
+    const log = manifest.log as { proven: number; after_checkpoint: number };
+    expect(log.proven + log.after_checkpoint).toBe(rows.length);
+    expect(v.stdout).toContain(`log: ${log.proven} of ${rows.length} receipt(s) proven to be in checkpoint`);
   });
 
   test("refused before writing: a key that does not verify the receipts, a folder that is not empty, --out with it", () => {

@@ -177,6 +177,28 @@ describe("transparency log through the compiled daemon", () => {
     expect(report.log.external.map((e) => e.state)).toEqual(["consistent"]);
   }, 120_000);
 
+  test("export --with-key writes the checkpoint and a proof per receipt; verify --file --proofs --checkpoint checks them all, offline", () => {
+    const out = join(tempDir("ar-tlog-export-"), "bundle");
+    const e = runCli(["export", "--db", d.db, "--public-key", d.publicKey, "--with-key", out, "--chain", "tlog/agent/coder"], {}, { timeoutMs: 120_000 });
+    expect(e.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { verify: string; log: { checkpoint_size: number; proven: number; after_checkpoint: number } };
+    expect(manifest.log).toMatchObject({ checkpoint_size: 10_004, after_checkpoint: 0 });
+    expect(manifest.log.proven).toBeGreaterThan(2000);
+    expect(manifest.verify).toBe("agent-receipts verify --file receipts.jsonl --public-key signing.key.pub --proofs log.proofs --checkpoint log.checkpoint");
+    const args = ["verify", "--file", join(out, "receipts.jsonl"), "--public-key", join(out, "signing.key.pub"), "--proofs", join(out, "log.proofs"), "--checkpoint", join(out, "log.checkpoint")];
+    const v = runCli(args, {}, { timeoutMs: 120_000 });
+    expect(v.stdout).toContain(`log: ${manifest.log.proven} of ${manifest.log.proven} receipt(s) proven to be in checkpoint test.example/agent-receipts/e2e (size 10004`);
+    expect(v.code).toBe(0);
+    // One proof moved to another leaf: that line fails, exit 1.
+    const proofs = readFileSync(join(out, "log.proofs"), "utf8").split("\n");
+    const first = JSON.parse(proofs[0]!) as { index: number };
+    proofs[0] = proofs[0]!.replace(`"index":${first.index},`, `"index":${first.index + 1},`);
+    writeFileSync(join(out, "log.proofs"), proofs.join("\n"));
+    const bad = runCli(args, {}, { timeoutMs: 120_000 });
+    expect(bad.stdout).toContain("line 1: receipt ");
+    expect(bad.code).toBe(1);
+  }, 120_000);
+
   test("restarts after SIGTERM and SIGKILL continue the same tree, consistent with every earlier checkpoint", async () => {
     const before = storedCheckpoints(d.db);
     d = await daemons.start({ dir, args: ["--config", writeConfig(dir), "--chain-id", "tlog"] });

@@ -63,6 +63,13 @@ describe("witness keys", () => {
     // A vkey that is not the key's public half.
     const other = initWitnessKey(tempDir("ar-witness-other-"));
     expectOneLineError(run([...base, "--listen", "127.0.0.1:0", "--log", log.vkey, "--vkey", other.vkeyFile]), /not the public half/);
+    // An address in use (a listener of this test process holds it).
+    const busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      expectOneLineError(run([...base, "--listen", `127.0.0.1:${busy.port}`, "--log", log.vkey]), /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\).*Fix: choose another --listen address/);
+    } finally {
+      busy.stop(true);
+    }
     // Another program's SQLite file (here: a receipts-like database) is not taken over.
     const foreign = join(dir, "receipts.db");
     const db = new Database(foreign);

@@ -119,7 +119,7 @@ export class WitnessAnchor implements Anchor {
         if (++conflicts >= MAX_CONFLICTS) throw new WitnessAnchorError(`witness ${this.endpoint} keeps answering 409 (its size changes under us: ${size}); is another log submitting with this origin?`);
         continue;
       }
-      const what = res.status === 422 ? " (it refuses the consistency proof: the log it saw and this one have forked)" : res.status === 404 ? " (it does not know this log: add the daemon's vkey to its --log)" : res.status === 403 ? " (it does not trust this log's key)" : "";
+      const what = res.status === 422 ? " (it has cosigned another history of this log: the log was rewritten or forked)" : res.status === 404 ? " (it does not know this log: add the daemon's vkey to its --log)" : res.status === 403 ? " (it does not trust this log's key)" : "";
       throw new WitnessAnchorError(`witness ${this.endpoint} answered ${res.status}${what}: ${firstLine(answer)}`);
     }
   }
