@@ -8,7 +8,16 @@ const ENTRYPOINTS = ["src/index.ts", ...Object.values(WORKERS).map((w) => `src/$
 export async function compile(root: string, outfile: string, target?: ReleaseTarget): Promise<void> {
   const result = await Bun.build({
     entrypoints: ENTRYPOINTS.map((p) => `${root}/${p}`),
-    compile: target === undefined ? { outfile } : { outfile, target: `bun-${target}` },
+    compile: {
+      outfile,
+      ...(target === undefined ? {} : { target: `bun-${target}` as const }),
+      // The binary runs in directories it does not control (an agent's project): a bunfig.toml
+      // there could preload code into it, a .env could point it at another socket.
+      autoloadBunfig: false,
+      autoloadDotenv: false,
+      autoloadPackageJson: false,
+      autoloadTsconfig: false,
+    },
     // Bytecode spares start-up the parse of the bundle; ESM keeps top-level await.
     bytecode: true,
     format: "esm",
