@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
-import { UserError } from "../cli/errors.ts";
+import { UserFacingError } from "../errors.ts";
 import { checkValue, resolveConfig, splitList, type ConfigInput, type DaemonConfig } from "../daemon/config.ts";
 import { runDaemon } from "../daemon/daemon.ts";
 import { createLogger } from "../daemon/log.ts";
@@ -82,7 +82,7 @@ export const daemonCommand = cliCommand(defineCommand({
       unsafe_socket_path: args["unsafe-socket-path"] === true ? true : undefined,
     };
     if (args["log-format"] !== undefined) {
-      if (args["log-format"] !== "text" && args["log-format"] !== "json") throw new UserError(`--log-format must be "text" or "json", not "${args["log-format"]}"`);
+      if (args["log-format"] !== "text" && args["log-format"] !== "json") throw new UserFacingError(`--log-format must be "text" or "json", not "${args["log-format"]}"`);
       flags.log_format = args["log-format"];
     }
     if (args["allow-uids"] !== undefined) Object.assign(flags, checkValue("allow_uids", splitList(args["allow-uids"]), "--allow-uids"));

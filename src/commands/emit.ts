@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
-import { EXIT_FAILURE, EXIT_USAGE, UserError } from "../cli/errors.ts";
+import { EXIT_FAILURE, EXIT_USAGE, UserFacingError } from "../errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
 import { delivered, Delivery, type DeliveryReport } from "../emit-cli/delivery.ts";
 import { fieldsFromFlags, flagOf, prepareEvent, timeoutFlag, type KeyedFields } from "../emit-cli/input.ts";
@@ -12,8 +12,8 @@ const DEFAULT_CONFIRM_MS = 2000;
 /** --best-effort callers want to move on: this long at most for the daemon's confirmation. */
 export const BEST_EFFORT_CONFIRM_MS = 200;
 
-function flagProblem(err: EmitValidationError): UserError {
-  return new UserError(`${flagOf(err.field)} ${err.rule}`, EXIT_USAGE);
+function flagProblem(err: EmitValidationError): UserFacingError {
+  return new UserFacingError(`${flagOf(err.field)} ${err.rule}`, EXIT_USAGE);
 }
 
 interface Sent {
@@ -60,7 +60,7 @@ export const emitCommand = cliCommand(defineCommand({
     const timeoutFlagMs = timeoutFlag(args["timeout-ms"], DEFAULT_CONFIRM_MS);
     const timeoutMs = bestEffort ? Math.min(timeoutFlagMs, BEST_EFFORT_CONFIRM_MS) : timeoutFlagMs;
     if (args.stdin && EVENT_FLAGS.some((f) => args[f] !== undefined)) {
-      throw new UserError(`--stdin reads the events from stdin; do not combine it with ${EVENT_FLAGS.map((f) => `--${f}`).join(", ")}`);
+      throw new UserFacingError(`--stdin reads the events from stdin; do not combine it with ${EVENT_FLAGS.map((f) => `--${f}`).join(", ")}`);
     }
     let delivery: Delivery;
     try {
@@ -89,7 +89,7 @@ export const emitCommand = cliCommand(defineCommand({
       socketPath: delivery.emitter.socketPath, confirmTimeoutMs: timeoutMs, retryHint,
       lines: args.stdin ? events.map((e) => e.line!) : undefined,
     });
-    if (!bestEffort) throw new UserError(message, EXIT_FAILURE);
+    if (!bestEffort) throw new UserFacingError(message, EXIT_FAILURE);
     process.stderr.write(`agent-receipts: warning: ${message}\n`);
   },
 }));

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
-import { EXIT_USAGE, UserError } from "../cli/errors.ts";
+import { EXIT_USAGE, UserFacingError } from "../errors.ts";
 import { defaultDataDir } from "../paths/resolve.ts";
 import { timeoutFlag } from "../emit-cli/input.ts";
 import { TOOL_HOOK_EVENTS } from "../hook/claude-code.ts";
@@ -54,7 +54,7 @@ const claudeCodeCommand = cliCommand(defineCommand({
     if (outcome.status === "delivered") return;
     if (!strict) return warn(outcome.message);
     // Fail closed: anything short of a confirmed record blocks (exit 2; Claude Code shows stderr).
-    throw new UserError(outcome.message, EXIT_USAGE);
+    throw new UserFacingError(outcome.message, EXIT_USAGE);
   },
 }), {
   // A typo in the hook's settings must not block every tool call (exit 0 and a warning unless --strict), and must leave a trace.

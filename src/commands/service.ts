@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
 import { homedir } from "node:os";
-import { EXIT_FAILURE, UserError } from "../cli/errors.ts";
+import { EXIT_FAILURE, UserFacingError } from "../errors.ts";
 import { currentPlatform, type Platform } from "../paths/resolve.ts";
 import { darwinInstallPlan, darwinUninstallPlan } from "../service/darwin.ts";
 import { executePlan } from "../service/execute.ts";
@@ -33,9 +33,9 @@ interface Common {
 }
 
 function common(args: { system?: boolean; user?: boolean; platform?: string; "dry-run"?: boolean }): Common {
-  if (args.system && args.user) throw new UserError("--system and --user are exclusive: choose one");
-  if (args.platform !== undefined && args.platform !== "linux" && args.platform !== "darwin") throw new UserError(`--platform must be "linux" or "darwin", not "${args.platform}"`);
-  if (args.platform !== undefined && !args["dry-run"]) throw new UserError("--platform only applies to --dry-run");
+  if (args.system && args.user) throw new UserFacingError("--system and --user are exclusive: choose one");
+  if (args.platform !== undefined && args.platform !== "linux" && args.platform !== "darwin") throw new UserFacingError(`--platform must be "linux" or "darwin", not "${args.platform}"`);
+  if (args.platform !== undefined && !args["dry-run"]) throw new UserFacingError("--platform only applies to --dry-run");
   const uid = process.getuid?.() ?? 0;
   const scope: Scope = args.system ? "system" : args.user ? "user" : defaultScope(uid);
   return { platform: (args.platform as Platform | undefined) ?? currentPlatform(), scope, uid, home: process.env.HOME || homedir() };
@@ -58,7 +58,7 @@ async function awaitRunning(c: Common): Promise<void> {
       return;
     }
     if (Date.now() > deadline) {
-      throw new UserError(`the service was installed but the daemon is not accepting connections on ${s.socket} (state: ${s.state}). See ${logHint(c)}`, EXIT_FAILURE);
+      throw new UserFacingError(`the service was installed but the daemon is not accepting connections on ${s.socket} (state: ${s.state}). See ${logHint(c)}`, EXIT_FAILURE);
     }
     await Bun.sleep(200);
   }
@@ -70,7 +70,7 @@ function checkCanChange(c: Common, dryRun: boolean | undefined): void {
   try {
     checkManager(c.platform, c.scope, c.uid, currentPlatform());
   } catch (err) {
-    if (err instanceof PreflightError) throw new UserError(err.message, EXIT_FAILURE);
+    if (err instanceof PreflightError) throw new UserFacingError(err.message, EXIT_FAILURE);
     throw err;
   }
 }
@@ -106,7 +106,7 @@ const installCommand = defineCommand({
       binary = args["dry-run"] && args.binary !== undefined ? args.binary : resolveBinary(args.binary, process.execPath);
       if (c.scope === "system" && !args["dry-run"]) checkBinaryForSystemService(binary, c.platform);
     } catch (err) {
-      if (err instanceof PreflightError) throw new UserError(err.message);
+      if (err instanceof PreflightError) throw new UserFacingError(err.message);
       throw err;
     }
     const plan = c.platform === "linux" ? linuxInstallPlan(c.scope, binary, c.home) : darwinInstallPlan(c.scope, binary, c.home, c.uid);

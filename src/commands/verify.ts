@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { cliCommand } from "../cli/command.ts";
-import { EXIT_FAILURE, EXIT_OK, UserError } from "../cli/errors.ts";
+import { EXIT_FAILURE, EXIT_OK, UserFacingError } from "../errors.ts";
 import { resolvePaths } from "../paths/resolve.ts";
 import { formatHuman, formatJson, keyMismatchMessage, toJson } from "../verify/report.ts";
 import { runVerify } from "../verify/run.ts";
@@ -36,23 +36,23 @@ export const verifyCommand = cliCommand(defineCommand({
   },
   async run({ args }) {
     const paths = resolvePaths();
-    if (args.db !== undefined && args.file !== undefined) throw new UserError("--db and --file are exclusive: verify a database or a file");
+    if (args.db !== undefined && args.file !== undefined) throw new UserFacingError("--db and --file are exclusive: verify a database or a file");
     const publicKeyPath = args["public-key"] ?? paths.publicKey;
     const policy = policyOf(args.witness, args.quorum);
     if (args.receipt !== undefined || args.proof !== undefined) {
-      if (args.receipt === undefined || args.proof === undefined) throw new UserError("--receipt and --proof go together: the receipt (show REF --json) and its proof (prove REF)");
+      if (args.receipt === undefined || args.proof === undefined) throw new UserFacingError("--receipt and --proof go together: the receipt (show REF --json) and its proof (prove REF)");
       const extra = ["db", "file", "chain", "checkpoint"].filter((k) => (args as Record<string, unknown>)[k] !== undefined);
-      if (extra.length > 0) throw new UserError(`--receipt/--proof verify one receipt without a database; leave out ${extra.map((k) => `--${k}`).join(", ")}`);
+      if (extra.length > 0) throw new UserFacingError(`--receipt/--proof verify one receipt without a database; leave out ${extra.map((k) => `--${k}`).join(", ")}`);
       const result = checkProof(args.receipt, args.proof, loadPublicKey(publicKeyPath).publicKey, policy);
       process.stdout.write(args.json ? `${JSON.stringify({ valid: result.valid, receipt_id: result.receiptId, index: result.index, origin: result.origin, size: result.size, root: result.root, witnesses: result.witnesses, quorum: result.quorum, problem: result.problem ?? null }, null, 2)}\n` : formatProofCheck(result));
       process.exitCode = result.valid ? EXIT_OK : EXIT_FAILURE;
       return;
     }
     if (args.proofs !== undefined && (args.file === undefined || args.checkpoint === undefined)) {
-      throw new UserError("--proofs goes with --file and --checkpoint: the receipts.jsonl, log.proofs and log.checkpoint of an export --with-key folder");
+      throw new UserFacingError("--proofs goes with --file and --checkpoint: the receipts.jsonl, log.proofs and log.checkpoint of an export --with-key folder");
     }
     if (args.file !== undefined && args.proofs === undefined && (args.checkpoint !== undefined || policy !== null)) {
-      throw new UserError("a --file has no log of its own: give its --proofs (log.proofs of an export folder) with --checkpoint, or check a database");
+      throw new UserFacingError("a --file has no log of its own: give its --proofs (log.proofs of an export folder) with --checkpoint, or check a database");
     }
     const external = externalNotes(args.checkpoint);
     const report = await runVerify({
@@ -76,7 +76,7 @@ export const verifyCommand = cliCommand(defineCommand({
     }
     // A key that verifies not one receipt of a chain is a wrong argument (exit 2), not evidence of tampering.
     const wrongKey = keyMismatchMessage(report);
-    if (wrongKey !== null) throw new UserError(wrongKey);
+    if (wrongKey !== null) throw new UserFacingError(wrongKey);
     process.exitCode = report.valid && logOk && (fileProofs?.valid ?? true) ? EXIT_OK : EXIT_FAILURE;
   },
 }));

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
 import { cliCommand } from "../cli/command.ts";
-import { UserError } from "../cli/errors.ts";
+import { UserFacingError } from "../errors.ts";
 import { createLogger } from "../daemon/log.ts";
 import { createWitnessKey, defaultWitnessName, loadWitnessKey, readWitnessVkey, witnessVkeyPath } from "../witness/key.ts";
 import { LogKeyError, trustedLogs } from "../witness/logs.ts";
@@ -16,7 +16,7 @@ function logVkeys(log: string | undefined, rest: readonly string[], file: string
     try {
       text = readFileSync(file, "utf8");
     } catch (err) {
-      throw new UserError(`cannot read --log-file ${file}: ${(err as Error).message}`);
+      throw new UserFacingError(`cannot read --log-file ${file}: ${(err as Error).message}`);
     }
     keys.push(...text.split("\n").map((l) => l.replace(/#.*/, "").trim()));
   }
@@ -45,10 +45,10 @@ const serveCommand = cliCommand(defineCommand({
     try {
       listen = parseListen(args.listen);
       const vkeys = logVkeys(args.log, args._, args["log-file"]);
-      if (vkeys.length === 0) throw new UserError("no log to witness: pass --log VKEY (the vkey file the daemon publishes beside its public key)");
+      if (vkeys.length === 0) throw new UserFacingError("no log to witness: pass --log VKEY (the vkey file the daemon publishes beside its public key)");
       logs = trustedLogs(vkeys);
     } catch (err) {
-      if (err instanceof ListenAddressError || err instanceof LogKeyError) throw new UserError(err.message);
+      if (err instanceof ListenAddressError || err instanceof LogKeyError) throw new UserFacingError(err.message);
       throw err;
     }
     const key = loadWitnessKey(args.key, args.vkey ?? witnessVkeyPath(args.key));

@@ -1,6 +1,6 @@
 // Turns `agent-receipts emit` input (flags, or JSON Lines on stdin) into frame
 // fields. Problems are usage errors that name the flag or the line.
-import { EXIT_USAGE, UserError } from "../cli/errors.ts";
+import { EXIT_USAGE, UserFacingError } from "../errors.ts";
 import { EmitValidationError } from "../emitter/errors.ts";
 import { candidateFrame, encodeChecked, type FrameBase, type FrameFields } from "../emitter/frame.ts";
 
@@ -34,7 +34,7 @@ export function flagOf(frameField: string): string {
 export function timeoutFlag(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const ms = Number(value);
-  if (!Number.isFinite(ms) || ms < 1) throw new UserError("--timeout-ms must be a number of milliseconds >= 1", EXIT_USAGE);
+  if (!Number.isFinite(ms) || ms < 1) throw new UserFacingError("--timeout-ms must be a number of milliseconds >= 1", EXIT_USAGE);
   return ms;
 }
 
@@ -43,13 +43,13 @@ function parseJson(flag: string, text: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${flag} is not valid JSON: ${(err as Error).message}`, EXIT_USAGE);
+    throw new UserFacingError(`${flag} is not valid JSON: ${(err as Error).message}`, EXIT_USAGE);
   }
 }
 
 /** The one event described by flags. Value checks are left to the shared frame validator. */
 export function fieldsFromFlags(flags: EmitFlags): FrameFields {
-  if (flags.tool === undefined || flags.tool === "") throw new UserError("--tool is required (or give events as JSON Lines with --stdin)", EXIT_USAGE);
+  if (flags.tool === undefined || flags.tool === "") throw new UserFacingError("--tool is required (or give events as JSON Lines with --stdin)", EXIT_USAGE);
   return {
     tool: flags.server === undefined ? { name: flags.tool } : { name: flags.tool, server: flags.server },
     decision: (flags.decision ?? "allowed") as FrameFields["decision"],
@@ -67,7 +67,7 @@ export function fieldsFromFlags(flags: EmitFlags): FrameFields {
  * checks it with the emitter's own rules, so that a bad event is a usage error
  * before anything is sent. `problem` turns a rule violation into that error.
  */
-export function prepareEvent(base: FrameBase, fields: FrameFields, problem: (err: EmitValidationError) => UserError): KeyedFields {
+export function prepareEvent(base: FrameBase, fields: FrameFields, problem: (err: EmitValidationError) => UserFacingError): KeyedFields {
   const keyed = { ...fields, idempotency_key: fields.idempotency_key ?? globalThis.crypto.randomUUID() };
   try {
     encodeChecked(candidateFrame(base, keyed), (f) => f);
@@ -84,10 +84,10 @@ export function fieldsFromLine(line: string, lineNo: number): FrameFields {
   try {
     value = JSON.parse(line);
   } catch (err) {
-    throw new UserError(`stdin line ${lineNo} is not valid JSON: ${(err as Error).message}; nothing was sent`, EXIT_USAGE);
+    throw new UserFacingError(`stdin line ${lineNo} is not valid JSON: ${(err as Error).message}; nothing was sent`, EXIT_USAGE);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UserError(`stdin line ${lineNo} must be a JSON object of frame fields (tool, decision, input, ...); nothing was sent`, EXIT_USAGE);
+    throw new UserFacingError(`stdin line ${lineNo} must be a JSON object of frame fields (tool, decision, input, ...); nothing was sent`, EXIT_USAGE);
   }
   const { v: _v, ts_emit: _ts, ...fields } = value as Record<string, unknown>;
   return fields as unknown as FrameFields;

@@ -3,7 +3,7 @@
 // lines before it recorded (a retry of the fixed input would duplicate them).
 // That needs stdin to end, and bounds it.
 import type { Readable } from "node:stream";
-import { EXIT_USAGE, UserError } from "../cli/errors.ts";
+import { EXIT_USAGE, UserFacingError } from "../errors.ts";
 import type { FrameBase } from "../emitter/frame.ts";
 import { fieldsFromLine, prepareEvent, type KeyedFields } from "./input.ts";
 
@@ -22,7 +22,7 @@ async function readBounded(input: Readable, maxBytes: number): Promise<string> {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
     total += bytes.length;
     if (total > maxBytes) {
-      throw new UserError(
+      throw new UserFacingError(
         `stdin holds more than ${maxBytes / (1024 * 1024)} MiB of events; nothing was sent. Split them over several "emit --stdin" runs.`, EXIT_USAGE,
       );
     }
@@ -31,7 +31,7 @@ async function readBounded(input: Readable, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Every non-blank line as a checked event with its idempotency key; a bad line is a UserError naming it, before anything is sent. */
+/** Every non-blank line as a checked event with its idempotency key; a bad line is a UserFacingError naming it, before anything is sent. */
 export async function readLineEvents(input: Readable, base: FrameBase): Promise<LineEvent[]> {
   const text = await readBounded(input, MAX_STDIN_BYTES);
   const events: LineEvent[] = [];
@@ -40,7 +40,7 @@ export async function readLineEvents(input: Readable, base: FrameBase): Promise<
     const line = lines[i]!.endsWith("\r") ? lines[i]!.slice(0, -1) : lines[i]!;
     if (line.trim() === "") continue;
     const lineNo = i + 1;
-    const fields = prepareEvent(base, fieldsFromLine(line, lineNo), (err) => new UserError(`stdin line ${lineNo}: ${err.message}; nothing was sent`, EXIT_USAGE));
+    const fields = prepareEvent(base, fieldsFromLine(line, lineNo), (err) => new UserFacingError(`stdin line ${lineNo}: ${err.message}; nothing was sent`, EXIT_USAGE));
     events.push({ line: lineNo, fields });
   }
   return events;
