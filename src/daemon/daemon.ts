@@ -34,6 +34,13 @@ export interface DaemonOptions {
 
 /** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function runDaemon({ config, log, now = new Date() }: DaemonOptions): Promise<number> {
+  // Handlers first and for the whole run: a SIGTERM sent the moment the daemon
+  // says it listens (measured: under load Bun can still be installing a handler
+  // registered then) must stop it cleanly, and later ones must not kill the shutdown.
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    process.on("SIGTERM", () => resolve("SIGTERM"));
+    process.on("SIGINT", () => resolve("SIGINT"));
+  });
   process.umask(0o027);
   const platform = currentPlatform();
   const socket = checkSocketPath(config.socket, config.unsafe_socket_path, process.env, platform);
@@ -95,13 +102,7 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
   }
   log.info("listening", { socket: socket.path });
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
-  // Further signals during the bounded shutdown are ignored rather than killing it halfway.
-  process.on("SIGTERM", () => {});
-  process.on("SIGINT", () => {});
+  const signal = await stopRequested;
   clearInterval(unsafeTimer);
   log.info("shutting_down", { signal });
 

@@ -9,29 +9,15 @@ import type { KeyObject } from "node:crypto";
 import { rawPublicKey } from "../receipt/keys.ts";
 import { hasTlogTables, TlogTables, type StoredCheckpoint } from "../store/tlog-tables.ts";
 import { TreeAppender } from "../tlog/appender.ts";
-import { parseCheckpoint, type Checkpoint } from "../tlog/checkpoint.ts";
+import { parseCheckpoint } from "../tlog/checkpoint.ts";
 import { receiptLeaf } from "../tlog/leaf.ts";
 import { EMPTY_ROOT, equalHashes, HASH_SIZE } from "../tlog/merkle.ts";
-import { ed25519NoteVerifier, encodeBase64, NoteError, openNote } from "../tlog/note.ts";
+import { encodeBase64 } from "../tlog/note.ts";
 import { hashAt, TILE_WIDTH, TreeHashes } from "../tlog/tree-hashes.ts";
-import { witnessedBy, type WitnessPolicy } from "./witness-policy.ts";
+import type { WitnessPolicy } from "./witness-policy.ts";
+import { judge, originOf, type CheckpointVerdict } from "./checkpoint-verdict.ts";
 
-export type CheckpointState = "consistent" | "truncated" | "forked" | "bad_signature" | "malformed" | "unwitnessed";
-
-export interface CheckpointVerdict {
-  /** "database" or the file it came from. */
-  source: string;
-  state: CheckpointState;
-  origin: string;
-  size: number;
-  root: string;
-  /** The receipts' root at this size, when the database reaches it. */
-  dbRoot?: string;
-  createdAt?: string;
-  /** Witnesses whose cosignature verified (with --witness). */
-  witnesses?: string[];
-  detail: string;
-}
+export type { CheckpointState, CheckpointVerdict } from "./checkpoint-verdict.ts";
 
 export interface LogCheck {
   /** The database has the log's tables. */
@@ -103,55 +89,6 @@ class StoredLeaves {
     const offset = index - t * TILE_WIDTH;
     return this.tile === null || this.tile.length < (offset + 1) * HASH_SIZE ? null : hashAt(this.tile, offset);
   }
-}
-
-function originOf(note: string): string {
-  const nl = note.indexOf("\n");
-  return nl < 0 ? "" : note.slice(0, nl);
-}
-
-/** Verifies the log's signature on a checkpoint note (key name = its origin) and parses it. */
-function openLogCheckpoint(note: string, key: Uint8Array): Checkpoint | string {
-  const origin = originOf(note);
-  let verifier;
-  try {
-    verifier = ed25519NoteVerifier(origin, key);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  try {
-    const opened = openNote(note, [verifier]);
-    return parseCheckpoint(opened.text);
-  } catch (err) {
-    if (err instanceof NoteError && /not signed by any known key/.test(err.message)) return `not signed by this public key as ${JSON.stringify(origin)}`;
-    return (err as Error).message;
-  }
-}
-
-function judge(
-  source: string, note: string, key: Uint8Array, receipts: number, roots: ReadonlyMap<number, Uint8Array>, createdAt: string | undefined,
-  policy: WitnessPolicy | null,
-): CheckpointVerdict {
-  const base = { source, origin: originOf(note), size: -1, root: "", ...(createdAt === undefined ? {} : { createdAt }) };
-  const c = openLogCheckpoint(note, key);
-  if (typeof c === "string") {
-    return { ...base, state: /not signed|does not verify/.test(c) ? "bad_signature" : "malformed", detail: c };
-  }
-  const v: CheckpointVerdict = { ...base, size: c.size, root: encodeBase64(c.root), state: "consistent", detail: "" };
-  if (policy !== null) v.witnesses = witnessedBy(policy, note);
-  if (c.size > receipts) {
-    v.state = "truncated";
-    v.detail = `it covers ${c.size} receipts; the database holds ${receipts}${receipts > 0 ? ` (root ${encodeBase64(roots.get(receipts) ?? EMPTY_ROOT)} at ${receipts})` : ""}`;
-    return v;
-  }
-  const mine = roots.get(c.size);
-  if (mine === undefined) return { ...v, state: "malformed", detail: "internal: no root computed at this size" };
-  v.dbRoot = encodeBase64(mine);
-  if (!equalHashes(mine, c.root)) {
-    v.state = "forked";
-    v.detail = `its root is ${v.root}; the database's receipts give ${v.dbRoot} at size ${c.size}: receipts it covers were changed, removed or reordered`;
-  }
-  return v;
 }
 
 export interface LogCheckOptions {
