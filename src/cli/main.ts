@@ -5,6 +5,7 @@ import type { ArgsDef, CommandContext, CommandDef } from "citty";
 import { EXIT_USAGE, UserFacingError, UsageError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { colorEnabled, paint } from "./color.ts";
+import { printError, printLine } from "./output.ts";
 import type { CliCommand } from "./command.ts";
 import { parseCommandArgs } from "./parse.ts";
 import { COMMANDS, ROOT_DESCRIPTION } from "./root.ts";
@@ -78,14 +79,14 @@ function optionWords(argv: string[]): string[] {
 export async function main(argv: string[]): Promise<void> {
   const words = optionWords(argv);
   const noColorFlag = words.includes("--no-color");
-  const err = paint(colorEnabled({ isTTY: process.stderr.isTTY === true, env: process.env, noColorFlag }));
+  // Errors are one plain line: no terminal check, so the common paths never touch process.stderr.
   const fail = (message: string, code: number) => {
-    process.stderr.write(`${err.bold(`${PROGRAM}:`)} ${message}\n`);
+    printError(`${PROGRAM}: ${message}`);
     process.exitCode = code;
   };
   try {
     if (words.includes("--version") || (argv.length === 1 && argv[0] === "-v")) {
-      process.stdout.write(`${VERSION}\n`);
+      printLine(VERSION);
       return;
     }
     const located = await locate(argv);

@@ -6,6 +6,7 @@ import { delivered, Delivery, type DeliveryReport } from "../emit-cli/delivery.t
 import { fieldsFromFlags, flagOf, prepareEvent, timeoutFlag, type KeyedFields } from "../emit-cli/input.ts";
 import { undeliveredMessage } from "../emit-cli/messages.ts";
 import { MAX_STDIN_BYTES, readLineEvents } from "../emit-cli/stdin.ts";
+import { printError, printLine } from "../cli/output.ts";
 
 const EVENT_FLAGS = ["tool", "server", "decision", "input", "output", "error", "action-type", "correlation-id", "idempotency-key"] as const;
 const DEFAULT_CONFIRM_MS = 2000;
@@ -24,7 +25,7 @@ interface Sent {
 /** --json: one line per event, in input order: its idempotency key and what became of it. */
 function printStatuses(events: Sent[], report: DeliveryReport): void {
   const out = events.map((e, i) => JSON.stringify({ ...(e.line === undefined ? {} : { line: e.line }), idempotency_key: e.fields.idempotency_key, status: report.statuses[i] }));
-  if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
+  if (out.length > 0) printLine(out.join("\n"));
 }
 
 export const emitCommand = cliCommand(defineCommand({
@@ -90,6 +91,6 @@ export const emitCommand = cliCommand(defineCommand({
       lines: args.stdin ? events.map((e) => e.line!) : undefined,
     });
     if (!bestEffort) throw new UserFacingError(message, EXIT_FAILURE);
-    process.stderr.write(`agent-receipts: warning: ${message}\n`);
+    printError(`agent-receipts: warning: ${message}`);
   },
 }));

@@ -4,17 +4,19 @@ import { EXIT_USAGE, UserFacingError } from "../errors.ts";
 import { defaultDataDir } from "../paths/resolve.ts";
 import { timeoutFlag } from "../emit-cli/input.ts";
 import { TOOL_HOOK_EVENTS } from "../hook/claude-code.ts";
-import { readStream, runClaudeCodeHook, type HookOutcome } from "../hook/run.ts";
+import { runClaudeCodeHook, type HookOutcome } from "../hook/run.ts";
+import { readStdin } from "../hook/stdin.ts";
 import { recordUnusableInvocation, type HookExit } from "../hook/unusable.ts";
+import { printError } from "../cli/output.ts";
 
 const DEFAULT_CONFIRM_MS = 500;
 
 function warn(message: string): void {
-  process.stderr.write(`agent-receipts: warning: ${message}\n`);
+  printError(`agent-receipts: warning: ${message}`);
 }
 
 function exitWith(verdict: HookExit): void {
-  process.stderr.write(verdict.stderr);
+  printError(verdict.stderr.replace(/\n$/, ""));
   process.exitCode = verdict.exitCode;
 }
 
@@ -33,7 +35,7 @@ const claudeCodeCommand = cliCommand(defineCommand({
   async run({ args }) {
     const strict = args.strict === true;
     const dataDir = defaultDataDir();
-    const stdinText = await readStream(process.stdin);
+    const stdinText = await readStdin();
     let timeoutMs = DEFAULT_CONFIRM_MS;
     try {
       timeoutMs = timeoutFlag(args["timeout-ms"], DEFAULT_CONFIRM_MS);
@@ -59,8 +61,8 @@ const claudeCodeCommand = cliCommand(defineCommand({
 }), {
   // A typo in the hook's settings must not block every tool call (exit 0 and a warning unless --strict), and must leave a trace.
   async onUsageError(err, argv) {
-    const verdict = recordUnusableInvocation(err.message, await readStream(process.stdin), { dataDir: defaultDataDir(), strict: argv.includes("--strict") });
-    process.stderr.write(verdict.stderr);
+    const verdict = recordUnusableInvocation(err.message, await readStdin(), { dataDir: defaultDataDir(), strict: argv.includes("--strict") });
+    printError(verdict.stderr.replace(/\n$/, ""));
     return verdict.exitCode;
   },
 });

@@ -21,12 +21,6 @@ export type HookOutcome =
   | { status: "delivered"; warnings: string[] }
   | { status: "not_delivered" | "unconfirmed" | "invalid"; message: string; warnings: string[] };
 
-export async function readStream(stream: AsyncIterable<Uint8Array | string>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** Payloads the frame cannot carry (over 1 MiB, not encodable) are replaced by a stand-in rather than losing the event. */
 const REPLACEABLE_PAYLOADS = ["output", "input"] as const;
 
