@@ -5,22 +5,14 @@
 //
 //   bun scripts/bench/live-writer.ts <db> <key> <chain id> <receipts per second> <per commit>
 import { readFileSync } from "node:fs";
-import { ChainWriter } from "../../src/daemon/pipeline/chain-writer.ts";
-import { keySourceOf } from "../../src/receipt/key-source.ts";
-import { parsePrivateKey } from "../../src/receipt/keys.ts";
-import { StoreWriter } from "../../src/store/writer.ts";
-import { frame, TEST_PEER } from "../../tests/helpers/fixtures.ts";
+import { frame, openChainWriter, TEST_PEER } from "../../tests/helpers/fixtures.ts";
 
 const [db, keyPath, chainId, rateArg, perCommitArg] = process.argv.slice(2);
 const rate = Number(rateArg);
 const perCommit = Number(perCommitArg);
 const now = () => performance.timeOrigin + performance.now();
 
-const store = new StoreWriter(db!);
-const writer = new ChainWriter({
-  store, signer: keySourceOf(parsePrivateKey(readFileSync(keyPath!, "utf8"))),
-  issuerId: "did:agent-receipts-daemon:local", verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase: chainId!,
-});
+const { store, writer } = openChainWriter(db!, readFileSync(keyPath!, "utf8"), chainId!);
 let stop = false;
 process.on("SIGTERM", () => {
   stop = true;

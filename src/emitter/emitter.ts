@@ -9,12 +9,4 @@ export class Emitter extends EmitterCore {
   }
 }
 
-export {
-  DEFAULT_CONFIRM_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_MAX_QUEUE_BYTES,
-  DEFAULT_WRITE_TIMEOUT_MS,
-  type CloseOptions,
-  type EmitResult,
-  type EmitterOptions,
-} from "./emitter-core.ts";
+export * from "./emitter-core.ts";

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChainWriter, type ChainEvent } from "../../src/daemon/pipeline/chain-writer.ts";
+import { ChainWriter, type ChainEvent, type ChainWriterOptions } from "../../src/daemon/pipeline/chain-writer.ts";
 import { generateKeyPair, parsePrivateKey } from "../../src/receipt/keys.ts";
 import { keySourceOf } from "../../src/receipt/key-source.ts";
 import type { Frame } from "../../src/protocol/frame-schema.ts";
@@ -55,6 +55,19 @@ export function frame(i: number, extra: Partial<Frame> = {}): Frame {
   };
 }
 
+/** The daemon's own chain writer on a real SQLite file, with the daemon's default issuer. */
+export function openChainWriter(
+  dbPath: string, privateKeyPem: string, chainIdBase: string,
+  extra: Pick<Partial<ChainWriterOptions>, "verificationMethod" | "clock"> = {},
+): { store: StoreWriter; writer: ChainWriter } {
+  const store = new StoreWriter(dbPath);
+  const writer = new ChainWriter({
+    store, signer: keySourceOf(parsePrivateKey(privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
+    verificationMethod: "did:agent-receipts-daemon:local#k1", chainIdBase, ...extra,
+  });
+  return { store, writer };
+}
+
 /** Writes `count` event receipts (in batches) and optionally a terminator; returns the chain id. */
 export function makeChainDb(
   dbPath: string, privateKeyPem: string, count: number,
@@ -66,10 +79,8 @@ export function makeChainDb(
     clock?: () => Date;
   } = {},
 ): string {
-  const store = new StoreWriter(dbPath);
-  const writer = new ChainWriter({
-    store, signer: keySourceOf(parsePrivateKey(privateKeyPem)), issuerId: "did:agent-receipts-daemon:local",
-    verificationMethod: options.verificationMethod ?? "did:agent-receipts-daemon:local#k1", chainIdBase: options.chainId ?? "test-chain",
+  const { store, writer } = openChainWriter(dbPath, privateKeyPem, options.chainId ?? "test-chain", {
+    ...(options.verificationMethod === undefined ? {} : { verificationMethod: options.verificationMethod }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const batch = options.batch ?? 500;
