@@ -1,26 +1,27 @@
 // How receipts are printed by `list` and `tail`: an aligned table for people
-// (sequence, local time, risk, status, action type, tool, session, the
-// sender's executable, and the chain when there are several), or the stored
-// JSON unchanged for programs.
+// (sequence, with --verify the signature's verdict, local time, risk, status,
+// action type, tool, session, the sender's executable, and the chain when
+// there are several), or the stored JSON unchanged for programs.
 import { basename } from "node:path";
 import type { Paint } from "../cli/color.ts";
 import { detailsOf, type StoredReceipt } from "../query/record.ts";
 import { layout, line, type Column, type Layout } from "./table.ts";
 
-const COLUMNS: Column[] = [
-  { header: "SEQ", right: true },
-  { header: "TIME" },
-  { header: "RISK" },
-  { header: "STATUS", dropOrder: 3 },
-  { header: "TYPE", flexible: true, min: 12, expect: 24 },
-  { header: "TOOL", flexible: true, min: 10, expect: 14 },
-  { header: "SESSION", flexible: true, min: 10, expect: 12, dropOrder: 5 },
-  { header: "EXE", flexible: true, min: 10, expect: 12, dropOrder: 4 },
-  { header: "CHAIN", flexible: true, min: 10, expect: 12, dropOrder: 2 },
+type Key = "seq" | "sig" | "time" | "risk" | "status" | "type" | "tool" | "session" | "exe" | "chain";
+
+const COLUMNS: Array<Column & { key: Key }> = [
+  { key: "seq", header: "SEQ", right: true },
+  // With --verify: "ok" or "BAD", never left out.
+  { key: "sig", header: "SIG" },
+  { key: "time", header: "TIME" },
+  { key: "risk", header: "RISK" },
+  { key: "status", header: "STATUS", dropOrder: 3 },
+  { key: "type", header: "TYPE", flexible: true, min: 12, expect: 24 },
+  { key: "tool", header: "TOOL", flexible: true, min: 10, expect: 14 },
+  { key: "session", header: "SESSION", flexible: true, min: 10, expect: 12, dropOrder: 5 },
+  { key: "exe", header: "EXE", flexible: true, min: 10, expect: 12, dropOrder: 4 },
+  { key: "chain", header: "CHAIN", flexible: true, min: 10, expect: 12, dropOrder: 2 },
 ];
-const CHAIN = 8;
-const RISK = 2;
-const STATUS = 3;
 
 const two = (n: number) => String(n).padStart(2, "0");
 
@@ -43,45 +44,68 @@ function onlyToday(receipts: readonly StoredReceipt[], now: Date): string | unde
   return receipts.every((r) => day(new Date(r.timestamp)) === today) ? today : undefined;
 }
 
-function cellsOf(r: StoredReceipt, today: string | undefined): string[] {
+function cellsOf(columns: ReadonlyArray<{ key: Key }>, r: StoredReceipt, today: string | undefined, sig: string): string[] {
   const d = detailsOf(r.json);
-  return [
-    String(r.sequence), localTime(r.timestamp, today), r.riskLevel, r.status, r.actionType, r.toolName,
-    d.sessionId ?? "-", d.exePath === undefined ? "-" : basename(d.exePath), r.chainId,
-  ];
+  const cell: Record<Key, () => string> = {
+    seq: () => String(r.sequence),
+    sig: () => sig,
+    time: () => localTime(r.timestamp, today),
+    risk: () => r.riskLevel,
+    status: () => r.status,
+    type: () => r.actionType,
+    tool: () => r.toolName,
+    session: () => d.sessionId ?? "-",
+    exe: () => (d.exePath === undefined ? "-" : basename(d.exePath)),
+    chain: () => r.chainId,
+  };
+  return columns.map((c) => cell[c.key]());
 }
 
-function styler(paint: Paint) {
+function styler(columns: ReadonlyArray<{ key: Key }>, paint: Paint) {
   return (column: number, padded: string, raw: string): string => {
+    const key = columns[column]!.key;
     if (raw === "-") return paint.dim(padded);
-    if (column === RISK && (raw === "high" || raw === "critical")) return paint.bold(padded);
-    if (column === STATUS && raw === "failure") return paint.bold(padded);
+    if (key === "risk" && (raw === "high" || raw === "critical")) return paint.bold(padded);
+    if (key === "status" && raw === "failure") return paint.bold(padded);
+    if (key === "sig" && raw === "BAD") return paint.bold(padded);
     return padded;
   };
+}
+
+export interface TableOptions {
+  /** A chain column (the rows come from several chains, or a followed stream). */
+  chainColumn: boolean;
+  follow: boolean;
+  /** A SIG column (--verify): rows() is then given each receipt's verdict. */
+  signatures?: boolean;
 }
 
 /** A table printer whose columns are fixed by the rows it is first given (and room for more), for printing in pieces. */
 export class ReceiptTable {
   private readonly layout: Layout;
-  private readonly columns: Column[];
+  private readonly columns: Array<Column & { key: Key }>;
   /** Set when all rows are today's and the stream is not followed: times without the date. */
   private readonly today: string | undefined;
 
-  constructor(first: readonly StoredReceipt[], width: number, private readonly paint: Paint, opts: { chainColumn: boolean; follow: boolean }) {
-    const columns = opts.chainColumn ? COLUMNS : COLUMNS.slice(0, CHAIN);
+  constructor(first: readonly StoredReceipt[], width: number, private readonly paint: Paint, opts: TableOptions) {
+    const columns = COLUMNS.filter((c) => (c.key !== "chain" || opts.chainColumn) && (c.key !== "sig" || opts.signatures === true));
     // A followed stream plans room for values it has not seen yet.
     this.columns = opts.follow ? columns : columns.map((c) => ({ ...c, expect: 0 }));
     this.today = opts.follow ? undefined : onlyToday(first, new Date());
-    this.layout = layout(this.columns, first.map((r) => cellsOf(r, this.today)), width);
+    // "BAD" is as wide as the header: the verdicts do not change the layout.
+    this.layout = layout(this.columns, first.map((r) => cellsOf(this.columns, r, this.today, "BAD")), width);
   }
 
   header(): string {
     return `${this.paint.bold(line(this.columns, this.layout, this.columns.map((c) => c.header)))}\n`;
   }
 
-  rows(receipts: readonly StoredReceipt[]): string {
-    const style = styler(this.paint);
-    return receipts.map((r) => `${line(this.columns, this.layout, cellsOf(r, this.today), style)}\n`).join("");
+  /** The rows; with a SIG column, `problems[i]` is null when receipt i's signature verifies (SignatureChecks.check). */
+  rows(receipts: readonly StoredReceipt[], problems?: ReadonlyArray<string | null>): string {
+    const style = styler(this.columns, this.paint);
+    return receipts
+      .map((r, i) => `${line(this.columns, this.layout, cellsOf(this.columns, r, this.today, problems?.[i] === null ? "ok" : "BAD"), style)}\n`)
+      .join("");
   }
 }
 

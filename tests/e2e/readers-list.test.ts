@@ -3,11 +3,13 @@
 // same rule applied to every stored row), the formats, bad input, and reading
 // with the daemon stopped without creating any file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { killSenders } from "../daemon/support.ts";
 import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
-import { cli, removeTempDirs } from "../helpers/verify-run.ts";
+import { writeKeyFiles } from "../helpers/fixtures.ts";
+import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
 
 let fx: ReaderFixture;
 let rows: StoredRow[];
@@ -176,6 +178,139 @@ describe("list: bad input exits 2 with one line naming the problem", () => {
     expect(dirArg.code).toBe(2);
     expect(dirArg.stderr).toMatch(/is not a regular file/);
     for (const r of [missing, notDb, dirArg]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** A consistent copy of the fixture's database (the daemon's WAL folded in), for tampering without touching the fixture. */
+function copyOfDb(): string {
+  const db = join(scratchDir("ar-list-verify-"), "receipts.db");
+  const conn = new Database(fx.db, { readonly: true });
+  try {
+    conn.run(`VACUUM INTO '${db}'`);
+  } finally {
+    conn.close();
+  }
+  return db;
+}
+
+/** Changes a field inside one stored receipt's JSON (not its index columns), as someone with write access would. */
+function tamper(db: string, chain: string, sequence: number): void {
+  const conn = new Database(db);
+  try {
+    conn.query("UPDATE receipts SET receipt_json = json_set(receipt_json, '$.credentialSubject.action.tool_name', 'rm') WHERE chain_id = ? AND sequence = ?").run(chain, sequence);
+  } finally {
+    conn.close();
+  }
+}
+
+/** The table's rows as [SEQ, SIG] (the header first). */
+const seqSig = (stdout: string) => stdout.trimEnd().split("\n").map((l) => l.trim().split(/\s+/).slice(0, 2));
+
+describe("list --verify and --public-key: each receipt's signature", () => {
+  let tampered: string;
+  let tamperedRows: StoredRow[];
+  let target: StoredRow;
+
+  beforeAll(() => {
+    tampered = copyOfDb();
+    tamper(tampered, CHAIN, 3);
+    tamperedRows = storedRows(tampered);
+    target = tamperedRows.find((r) => r.chainId === CHAIN && r.sequence === 3)!;
+  });
+
+  test("all valid: a SIG column of ok after SEQ, within 80 columns, exit 0; the same with --verify and the key from the config", () => {
+    const r = list("--public-key", fx.publicKey, "--limit", "1000");
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^SEQ\s+SIG\s+TIME\s+RISK\s+STATUS\s+TYPE\s+TOOL/);
+    expect(lines).toHaveLength(rows.length + 1);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(seqSig(r.stdout).slice(1).map((c) => c[1])).toEqual(rows.map(() => "ok"));
+    const config = join(scratchDir("ar-list-config-"), "daemon.toml");
+    writeFileSync(config, `public_key = "${fx.publicKey}"\n`);
+    const viaConfig = list("--verify", "--config", config, "--limit", "1000");
+    expect(viaConfig.code).toBe(0);
+    expect(viaConfig.stdout).toBe(r.stdout);
+  });
+
+  test("--jsonl and --json with a valid key: the stored JSON unchanged, nothing on stderr, exit 0", () => {
+    const r = list("--public-key", fx.publicKey, "--jsonl", "--limit", "2");
+    expect(r).toEqual({ code: 0, stdout: `${rows[rows.length - 1]!.json}\n${rows[rows.length - 2]!.json}\n`, stderr: "" });
+    expect(list("--verify", "--public-key", fx.publicKey, "--json").code).toBe(0);
+  });
+
+  test("a receipt altered inside its stored JSON: BAD on its row only, exit 1", () => {
+    const r = cli(["list", "--db", tampered, "--public-key", fx.publicKey, "--chain", CHAIN]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
+    const cells = seqSig(r.stdout);
+    expect(cells[0]).toEqual(["SEQ", "SIG"]);
+    const inChain = tamperedRows.filter((x) => x.chainId === CHAIN).reverse();
+    expect(cells.slice(1)).toEqual(inChain.map((x) => [String(x.sequence), x.sequence === 3 ? "BAD" : "ok"]));
+    // Every chain, several chains in the table: still one BAD row.
+    const all = cli(["list", "--db", tampered, "--verify", "--public-key", fx.publicKey, "--limit", "1000"]);
+    expect(all.code).toBe(1);
+    expect(seqSig(all.stdout).slice(1).filter((c) => c[1] === "BAD")).toEqual([["3", "BAD"]]);
+  });
+
+  test("a receipt altered inside its stored JSON, --jsonl and --json: stdout is the stored text unchanged, stderr one line naming it, exit 1", () => {
+    const r = cli(["list", "--db", tampered, "--public-key", fx.publicKey, "--jsonl", "--limit", "1000"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe([...tamperedRows].reverse().map((x) => `${x.json}\n`).join(""));
+    expect(r.stdout).toContain(`${target.json}\n`);
+    expect(target.json).toContain('"tool_name":"rm"');
+    const err = r.stderr.trimEnd().split("\n");
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(new RegExp(`^agent-receipts: BAD signature: chain ${CHAIN}, sequence 3, ${target.id}: does not verify under key sha256:[0-9a-f]{64} \\(`));
+    const json = cli(["list", "--db", tampered, "--public-key", fx.publicKey, "--json", "--limit", "1000"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual([...tamperedRows].reverse().map((x) => JSON.parse(x.json) as unknown));
+    expect(json.stderr).toBe(r.stderr);
+  });
+
+  test("another key: every row BAD, exit 1; every receipt named on stderr with --jsonl", () => {
+    const other = writeKeyFiles(scratchDir("ar-list-other-")).publicKey;
+    const r = list("--public-key", other, "--limit", "1000");
+    expect(r.code).toBe(1);
+    expect(seqSig(r.stdout).slice(1).map((c) => c[1])).toEqual(rows.map(() => "BAD"));
+    const jsonl = list("--public-key", other, "--jsonl", "--limit", "5");
+    expect(jsonl.code).toBe(1);
+    expect(jsonl.stdout.trimEnd().split("\n")).toHaveLength(5);
+    expect(jsonl.stderr.trimEnd().split("\n")).toEqual(
+      rows.slice(-5).reverse().map((x) => expect.stringContaining(`BAD signature: chain ${x.chainId}, sequence ${x.sequence}, ${x.id}: does not verify`)),
+    );
+  });
+
+  test("a key that cannot be read: exit 2, one line naming the path and the fix, nothing printed", () => {
+    const dir = scratchDir("ar-list-badkey-");
+    const junk = join(dir, "junk.pub");
+    writeFileSync(junk, "not a key\n");
+    const cases: Array<[string[], RegExp]> = [
+      [["--public-key", join(dir, "nope.pub")], /cannot check signatures: public key .*nope\.pub does not exist\. Pass --public-key PATH/],
+      [["--verify", "--public-key", join(dir, "nope.pub"), "--jsonl"], /public key .*nope\.pub does not exist/],
+      [["--public-key", junk], /cannot check signatures: public key .*junk\.pub is not an Ed25519 SPKI PEM: .*Pass --public-key PATH with the daemon's public key/],
+      [["--public-key", dir], /public key .*ar-list-badkey-\S* is not a regular file\. Pass --public-key PATH/],
+      // --verify alone, and no key anywhere (a clean home, no config): the default path is named.
+      [["--verify"], /cannot check signatures: public key \/\S+\.pub does not exist\. Pass --public-key PATH/],
+    ];
+    for (const [args, message] of cases) {
+      const r = list(...args);
+      expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 2, stdout: "" });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }
+  });
+
+  test("without --verify or --public-key: no SIG column and no key read (its default path does not exist), exit 0 even on the altered database", () => {
+    expect(list("--verify").code).toBe(2); // the default key does not exist here...
+    const r = list("--limit", "1000"); // ...and without the flag it is never looked for
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout.split("\n")[0]).not.toContain("SIG");
+    expect(r.stdout.split("\n")[0]).toMatch(/^SEQ\s+TIME\s+RISK/);
+    const t = cli(["list", "--db", tampered, "--jsonl", "--limit", "1000"]);
+    expect({ code: t.code, stderr: t.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(t.stdout).toContain(`${target.json}\n`);
+    expect(cli(["list", "--db", tampered]).stdout).not.toContain("BAD");
   });
 });
 

@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killSenders } from "../daemon/support.ts";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { BINARY, makeChainDb, writeKeyFiles } from "../helpers/fixtures.ts";
-import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture } from "../helpers/reader-fixture.ts";
+import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
 import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
 
 let fx: ReaderFixture;
@@ -41,7 +41,11 @@ interface Follower {
 }
 
 function follow(...args: string[]): Follower {
-  const proc = spawn(BINARY, ["tail", "-f", "--db", fx.db, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return followDb(fx.db, ...args);
+}
+
+function followDb(db: string, ...args: string[]): Follower {
+  const proc = spawn(BINARY, ["tail", "-f", "--db", db, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   followers.push(proc);
   let out = "";
   let err = "";
@@ -221,4 +225,140 @@ describe("tail -f started while no daemon has the database open", () => {
     proc.kill("SIGINT");
     expect(await exited).toBe(0);
   }, 30_000);
+});
+
+/** A consistent copy of the fixture's database (the daemon's WAL folded in) with one field changed inside the newest receipt of the first chain. */
+function tamperedCopy(): { db: string; target: StoredRow } {
+  const db = join(scratchDir("ar-tail-verify-"), "receipts.db");
+  const ro = new Database(fx.db, { readonly: true });
+  try {
+    ro.run(`VACUUM INTO '${db}'`);
+  } finally {
+    ro.close();
+  }
+  const conn = new Database(db);
+  try {
+    conn.query("UPDATE receipts SET receipt_json = json_set(receipt_json, '$.credentialSubject.action.tool_name', 'rm') WHERE chain_id = ? AND sequence = 2").run(CHAIN);
+  } finally {
+    conn.close();
+  }
+  const target = storedRows(db).find((r) => r.chainId === CHAIN && r.sequence === 2)!;
+  return { db, target };
+}
+
+/** The table's rows as [SEQ, SIG] (the header first). */
+const seqSig = (lines: string[]) => lines.map((l) => l.trim().split(/\s+/).slice(0, 2));
+
+describe("tail --verify and --public-key: each receipt's signature", () => {
+  test("all valid: a SIG column of ok, exit 0; --jsonl unchanged with nothing on stderr", () => {
+    const rows = storedRows(fx.db);
+    const r = cli(["tail", "-n", "5", "--db", fx.db, "--public-key", fx.publicKey]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^SEQ\s+SIG\s+TIME\s+RISK/);
+    expect(seqSig(lines).slice(1)).toEqual(rows.slice(-5).map((x) => [String(x.sequence), "ok"]));
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    const jsonl = cli(["tail", "-n", "3", "--jsonl", "--verify", "--db", fx.db, "--public-key", fx.publicKey]);
+    expect(jsonl).toEqual({ code: 0, stdout: rows.slice(-3).map((x) => `${x.json}\n`).join(""), stderr: "" });
+  });
+
+  test("a receipt altered inside its stored JSON: BAD on its row, exit 1; --jsonl prints it unchanged and names it on stderr", () => {
+    const { db, target } = tamperedCopy();
+    const rows = storedRows(db);
+    const table = cli(["tail", "-n", "1000", "--db", db, "--public-key", fx.publicKey, "--chain", CHAIN]);
+    expect(table.code).toBe(1);
+    expect(seqSig(table.stdout.trimEnd().split("\n")).slice(1)).toEqual(
+      rows.filter((x) => x.chainId === CHAIN).map((x) => [String(x.sequence), x.sequence === 2 ? "BAD" : "ok"]),
+    );
+    const jsonl = cli(["tail", "-n", "1000", "--jsonl", "--db", db, "--public-key", fx.publicKey]);
+    expect(jsonl.code).toBe(1);
+    expect(jsonl.stdout).toBe(rows.map((x) => `${x.json}\n`).join(""));
+    expect(target.json).toContain('"tool_name":"rm"');
+    expect(jsonl.stderr.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(new RegExp(`^agent-receipts: BAD signature: chain ${CHAIN}, sequence 2, ${target.id}: does not verify under key sha256:[0-9a-f]{64}`)),
+    ]);
+    // Without --verify nothing changes: no column, exit 0.
+    const plain = cli(["tail", "-n", "1000", "--db", db]);
+    expect({ code: plain.code, stderr: plain.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(plain.stdout).not.toMatch(/SIG|BAD/);
+  });
+
+  test("another key: every row BAD, exit 1", () => {
+    const other = writeKeyFiles(scratchDir("ar-tail-other-")).publicKey;
+    const r = cli(["tail", "-n", "4", "--db", fx.db, "--public-key", other]);
+    expect(r.code).toBe(1);
+    expect(seqSig(r.stdout.trimEnd().split("\n")).slice(1).map((c) => c[1])).toEqual(["BAD", "BAD", "BAD", "BAD"]);
+  });
+
+  test("a key that cannot be read: exit 2, one line naming the path and the fix, nothing printed, and -f does not start", () => {
+    const dir = scratchDir("ar-tail-badkey-");
+    const junk = join(dir, "junk.pub");
+    writeFileSync(junk, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+    const cases: Array<[string[], RegExp]> = [
+      [["--public-key", join(dir, "nope.pub")], /cannot check signatures: public key .*nope\.pub does not exist\. Pass --public-key PATH/],
+      [["-f", "--jsonl", "--public-key", join(dir, "nope.pub")], /public key .*nope\.pub does not exist/],
+      [["-f", "--verify"], /cannot check signatures: public key \/\S+\.pub does not exist/],
+      [["--public-key", junk], /public key .*junk\.pub is not an Ed25519 SPKI PEM.*Pass --public-key PATH with the daemon's public key/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(["tail", "--db", fx.db, ...args]);
+      expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 2, stdout: "" });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }
+  });
+
+  test("without --verify or --public-key no key is read: the default key does not exist here, and tail works", () => {
+    const r = cli(["tail", "-n", "2", "--db", fx.db]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(r.stdout.split("\n")[0]).toMatch(/^SEQ\s+TIME\s+RISK/);
+    expect(cli(["tail", "-n", "2", "--db", fx.db, "--verify"]).code).toBe(2);
+  });
+
+  test("-f with a valid key: new receipts ok, Ctrl-C exits 0", async () => {
+    const t = follow("-n", "0", "--public-key", fx.publicKey);
+    await t.waitFor(1);
+    expect(t.lines()[0]).toMatch(/^SEQ\s+SIG\s+TIME.*CHAIN$/);
+    emit("vf_ok");
+    const got = await t.waitFor(2);
+    expect(got[1]).toContain("vf_ok");
+    for (const l of got) expect(l.length).toBeLessThanOrEqual(80);
+    expect(seqSig(got)[1]![1]).toBe("ok");
+    t.proc.kill("SIGINT");
+    expect(await t.exited).toBe(0);
+    expect(t.stderr()).toBe("");
+  });
+
+  test("-f with another key: it keeps following and printing, names each receipt on stderr (--jsonl), and exits 1 when stopped", async () => {
+    const other = writeKeyFiles(scratchDir("ar-tail-other-")).publicKey;
+    const t = follow("-n", "0", "--jsonl", "--public-key", other);
+    await Bun.sleep(300);
+    emit("bad_one");
+    await t.waitFor(1);
+    emit("bad_two");
+    const got = await t.waitFor(2);
+    expect(got.map(toolOf)).toEqual(["bad_one", "bad_two"]);
+    const stored = storedRows(fx.db);
+    expect(got).toEqual(stored.slice(-2).map((x) => x.json));
+    const deadline = Date.now() + 5_000;
+    while (t.stderr().trimEnd().split("\n").length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    expect(t.stderr().trimEnd().split("\n")).toEqual(
+      stored.slice(-2).map((x) => expect.stringContaining(`BAD signature: chain ${x.chainId}, sequence ${x.sequence}, ${x.id}: does not verify`)),
+    );
+    expect(t.proc.exitCode).toBeNull();
+    t.proc.kill("SIGINT");
+    expect(await t.exited).toBe(1);
+  });
+
+  test("-f on a database with a bad receipt among the first lines: BAD, it keeps following, and exits 1 on SIGTERM", async () => {
+    const { db } = tamperedCopy();
+    const t = followDb(db, "-n", "1000", "--public-key", fx.publicKey, "--chain", CHAIN);
+    const n = storedRows(db).filter((x) => x.chainId === CHAIN).length;
+    const got = await t.waitFor(1 + n);
+    expect(seqSig(got).slice(1).filter((c) => c[1] === "BAD")).toEqual([["2", "BAD"]]);
+    await Bun.sleep(200);
+    expect(t.proc.exitCode).toBeNull();
+    t.proc.kill("SIGTERM");
+    expect(await t.exited).toBe(1);
+  });
 });
