@@ -10,14 +10,15 @@ import { layout, line, type Column, type Layout } from "./table.ts";
 type Key = "seq" | "sig" | "time" | "risk" | "status" | "type" | "tool" | "session" | "exe" | "chain";
 
 const COLUMNS: Array<Column & { key: Key }> = [
-  { key: "seq", header: "SEQ", right: true },
+  // `expect`: the width of the values to come, so a followed table that starts empty does not cut them.
+  { key: "seq", header: "SEQ", right: true, expect: 5 },
   // With --verify: "ok" or "BAD", never left out.
   { key: "sig", header: "SIG" },
-  { key: "time", header: "TIME" },
-  { key: "risk", header: "RISK" },
-  { key: "status", header: "STATUS", dropOrder: 3 },
-  { key: "type", header: "TYPE", flexible: true, min: 12, expect: 24 },
-  { key: "tool", header: "TOOL", flexible: true, min: 10, expect: 14 },
+  { key: "time", header: "TIME", expect: "YYYY-MM-DD HH:MM:SS".length },
+  { key: "risk", header: "RISK", expect: "critical".length },
+  { key: "status", header: "STATUS", dropOrder: 3, expect: "failure".length },
+  { key: "type", header: "TYPE", flexible: true, min: 10, expect: 24 },
+  { key: "tool", header: "TOOL", flexible: true, min: 8, expect: 14 },
   { key: "session", header: "SESSION", flexible: true, min: 10, expect: 12, dropOrder: 5 },
   { key: "exe", header: "EXE", flexible: true, min: 10, expect: 12, dropOrder: 4 },
   { key: "chain", header: "CHAIN", flexible: true, min: 10, expect: 12, dropOrder: 2 },
