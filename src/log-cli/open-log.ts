@@ -2,6 +2,7 @@
 // one line why it has none.
 import { UserFacingError } from "../errors.ts";
 import type { ReceiptReader } from "../query/reader.ts";
+import { withCosignatures } from "../store/tlog-tables.ts";
 import { TreeStore } from "../store/tree-store.ts";
 
 export function openLog(reader: ReceiptReader, db: string): TreeStore {
@@ -16,6 +17,5 @@ export function openLog(reader: ReceiptReader, db: string): TreeStore {
 
 /** The newest stored checkpoint note with the cosignature lines stored beside it. */
 export function cosignedNote(tree: TreeStore, size: number, note: string): string {
-  const lines = tree.cosignatures(size).map((c) => (c.line.endsWith("\n") ? c.line : `${c.line}\n`)).filter((l) => !note.includes(l));
-  return note + lines.join("");
+  return withCosignatures(note, tree.cosignatures(size));
 }

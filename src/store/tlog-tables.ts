@@ -39,6 +39,12 @@ function int(v: unknown): number | null {
 }
 
 /** Whether the database has the log's tables (a database from before them has not, until the daemon starts on it). */
+/** A checkpoint note with the cosignature lines stored beside it appended (those it does not already carry). */
+export function withCosignatures(note: string, cosignatures: readonly StoredCosignature[]): string {
+  const lines = cosignatures.map((c) => (c.line.endsWith("\n") ? c.line : `${c.line}\n`)).filter((l) => !note.includes(l));
+  return note + lines.join("");
+}
+
 export function hasTlogTables(db: Database): boolean {
   const n = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('tlog_tiles', 'tlog_runs', 'tlog_checkpoints', 'tlog_cosignatures')").get();
   return n?.n === 4;

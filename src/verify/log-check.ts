@@ -7,7 +7,7 @@
 import type { Database } from "bun:sqlite";
 import type { KeyObject } from "node:crypto";
 import { rawPublicKey } from "../receipt/keys.ts";
-import { hasTlogTables, TlogTables, type StoredCheckpoint } from "../store/tlog-tables.ts";
+import { hasTlogTables, TlogTables, withCosignatures, type StoredCheckpoint } from "../store/tlog-tables.ts";
 import { TreeAppender } from "../tlog/appender.ts";
 import { parseCheckpoint } from "../tlog/checkpoint.ts";
 import { receiptLeaf } from "../tlog/leaf.ts";
@@ -212,7 +212,9 @@ function checkInSnapshot(db: Database, key: Uint8Array, opts: LogCheckOptions): 
   }
   const receipts = rebuild.size;
   const storedVerdicts = storedCheckpoints.map((c) => {
-    const v = judge("database", c.note, key, receipts, rebuild.roots, c.createdAt, opts.witnesses);
+    // Witness cosignatures arrive after the checkpoint was stored: they are counted with it.
+    const note = opts.witnesses === null ? c.note : withCosignatures(c.note, tables.cosignatures(c.size));
+    const v = judge("database", note, key, receipts, rebuild.roots, c.createdAt, opts.witnesses);
     if (v.state === "consistent" && (v.size !== c.size || v.root !== encodeBase64(c.root))) {
       return { ...v, state: "malformed" as const, detail: `the row's size/root columns (${c.size}, ${encodeBase64(c.root)}) are not its note's` };
     }

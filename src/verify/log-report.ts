@@ -51,7 +51,7 @@ export function logJson(c: LogCheck): LogJson {
     missing: c.missing,
     tail_cut: c.tailCut,
     checkpoints: c.stored.count,
-    newest_checkpoint: newest === null ? null : { ...newest, created_at: newest.createdAt, covers: Math.min(newest.size, c.receipts), after: Math.max(0, c.receipts - newest.size) },
+    newest_checkpoint: newest === null ? null : { size: newest.size, origin: newest.origin, created_at: newest.createdAt, covers: Math.min(newest.size, c.receipts), after: Math.max(0, c.receipts - newest.size) },
     checkpoint_problems: c.stored.problems.map(verdictJson),
     external: c.external.map(verdictJson),
     witnessed: c.witnessed === null ? null : verdictJson(c.witnessed),

@@ -108,7 +108,8 @@ describe("daemon with a witness anchor", () => {
     emit(d, 10, "after");
     size = treeSize(d.db);
     const note = await pollWitness(back, size, 70_000);
-    expect(d.logs().some((l) => l.event === "anchor_recovered")).toBe(true);
+    // The witness stores the checkpoint before its answer reaches the daemon, which then logs the recovery.
+    await waitFor("the recovery to be logged", () => d.logs().some((l) => l.event === "anchor_recovered"), (seen) => seen, 10_000);
     // The daemon stored the cosignature it got for that size, and it verifies.
     const stored = await waitFor("the cosignature to be stored", () => runCli(["checkpoint", "--db", d.db, "--json"]).stdout, (o) => {
       const j = JSON.parse(o) as { size: number; cosignatures: unknown[] };
@@ -119,6 +120,10 @@ describe("daemon with a witness anchor", () => {
     const text = j.note.slice(0, j.note.indexOf("\n\n") + 1);
     expect(verifyCosignature(s.witnessKey.vkey, text, j.cosignatures[0]!.line)).not.toBeNull();
     expect(note.startsWith(text)).toBe(true);
+    // The cosignatures the daemon stored count for `verify --witness` with no checkpoint file.
+    const witnessed = runCli(["verify", "--db", d.db, "--public-key", s.publicKey, "--witness", s.witnessKey.vkey, "--json"]);
+    expect(witnessed.code).toBe(0);
+    expect((JSON.parse(witnessed.stdout) as { log: { verdict: string } }).log.verdict).toBe("ok");
   }, 180_000);
 
   test("a middle receipt rewritten and the tree rebuilt: the witness refuses the fork, verify says FORKED against its checkpoint", async () => {
