@@ -10,6 +10,7 @@ import { renderPlan, type Plan, type Scope } from "../service/plan.ts";
 import { planJson } from "../service/plan-json.ts";
 import { checkBinaryForSystemService, checkManager, defaultScope, PreflightError, resolveBinary } from "../service/preflight.ts";
 import { renderStatus, serviceStatus } from "../service/status.ts";
+import { printError } from "../cli/output.ts";
 
 const EXIT_NOT_RUNNING = 3;
 
@@ -104,10 +105,21 @@ const installCommand = defineCommand({
     let binary: string;
     try {
       binary = args["dry-run"] && args.binary !== undefined ? args.binary : resolveBinary(args.binary, process.execPath);
-      if (c.scope === "system" && !args["dry-run"]) checkBinaryForSystemService(binary, c.platform);
     } catch (err) {
       if (err instanceof PreflightError) throw new UserFacingError(err.message);
       throw err;
+    }
+    if (c.scope === "system") {
+      try {
+        checkBinaryForSystemService(binary, c.platform);
+      } catch (err) {
+        // A dry run may plan for a binary not copied into place yet.
+        const absent = (err as NodeJS.ErrnoException).code === "ENOENT";
+        const message = err instanceof PreflightError ? err.message : `cannot check ${binary}: ${(err as Error).message}`;
+        if (!args["dry-run"]) throw new UserFacingError(message);
+        // A dry run shows the plan all the same, but says what the real install would refuse.
+        if (!absent) printError(`agent-receipts: warning: the real install would refuse: ${message}`);
+      }
     }
     const plan = c.platform === "linux" ? linuxInstallPlan(c.scope, binary, c.home) : darwinInstallPlan(c.scope, binary, c.home, c.uid);
     await carryOut(plan, c, args["dry-run"], args.json);

@@ -5,8 +5,8 @@
 import type { Owner, Plan, Step } from "./plan.ts";
 
 export type StepJson =
-  | { kind: "write"; path: string; mode: number; owner?: Owner; content: string; source: string; keep_existing?: boolean }
-  | { kind: "mkdir"; path: string; mode: number; owner?: Owner }
+  | { kind: "write"; path: string; mode: string; owner?: Owner; content: string; source: string; keep_existing?: boolean }
+  | { kind: "mkdir"; path: string; mode: string; owner?: Owner }
   | { kind: "run"; argv: string[]; why: string; stdin?: string; may_fail?: boolean }
   | { kind: "remove"; path: string };
 
@@ -18,17 +18,24 @@ export interface PlanJson {
   notes: string[];
 }
 
+/** File modes as people write them: "0644", never the decimal 420. */
+export function octalMode(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+}
+
 function stepJson(step: Step): StepJson {
   switch (step.kind) {
     case "write": {
-      const { keepExisting, ...rest } = step;
-      return keepExisting === undefined ? rest : { ...rest, keep_existing: keepExisting };
+      const { keepExisting, mode, ...rest } = step;
+      const json = { ...rest, mode: octalMode(mode) };
+      return keepExisting === undefined ? json : { ...json, keep_existing: keepExisting };
     }
     case "run": {
       const { mayFail, ...rest } = step;
       return mayFail === undefined ? rest : { ...rest, may_fail: mayFail };
     }
     case "mkdir":
+      return { ...step, mode: octalMode(step.mode) };
     case "remove":
       return step;
   }

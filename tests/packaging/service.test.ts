@@ -3,7 +3,7 @@
 // plists parse, the scripts and configs are valid, and misuse gets a clear error.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, ROOT, tempDir } from "../helpers/fixtures.ts";
 
@@ -14,7 +14,7 @@ interface PlanJson {
   action: string;
   scope: string;
   platform: string;
-  steps: Array<{ kind: string; path?: string; mode?: number; content?: string; source?: string; argv?: string[]; stdin?: string; keep_existing?: boolean }>;
+  steps: Array<{ kind: string; path?: string; mode?: string; content?: string; source?: string; argv?: string[]; stdin?: string; keep_existing?: boolean }>;
   notes: string[];
 }
 
@@ -94,7 +94,26 @@ describe("service install --dry-run writes exactly the shipped files", () => {
       "systemctl daemon-reload", "systemctl enable agent-receipts.service", "systemctl restart agent-receipts.service",
     ]);
     const config = plan.steps.find((s) => s.path === "/etc/agentreceipts/daemon.toml")!;
-    expect([config.keep_existing, config.mode]).toEqual([true, 0o600]);
+    expect([config.keep_existing, config.mode]).toEqual([true, "0600"]);
+    // Every mode is an octal string, as people write them.
+    for (const step of plan.steps) if (step.mode !== undefined) expect(step.mode).toMatch(/^0[0-7]{3}$/);
+  });
+
+  test("a dry run for a binary the real install would refuse (under /tmp) says so on stderr, in text and JSON", () => {
+    const dir = mkdtempSync("/tmp/ar-dry-run-");
+    const binary = join(dir, "agent-receipts");
+    copyFileSync(BINARY, binary);
+    const real = cli(["service", "install", "--system", "--binary", binary]);
+    for (const json of [[], ["--json"]]) {
+      const r = cli(["service", "install", "--system", "--platform", "linux", "--dry-run", ...json, "--binary", binary]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain("warning: the real install would refuse:");
+      expect(r.stderr).toContain("PrivateTmp=/ProtectHome= hide from the service");
+      expect(r.stdout).toContain(`ExecStart=${binary} daemon`);
+    }
+    // Without --dry-run the same binary is refused (when the install gets that far: root with systemd).
+    if (real.stderr.includes("PrivateTmp")) expect(real.code).not.toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("the text dry run lists every step and prints every file in full", () => {
