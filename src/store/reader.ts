@@ -1,14 +1,12 @@
-// The read side: opens the database read-only (mode=ro, not immutable, so it
-// sees what a live WAL writer has committed) and streams chains in order.
-import { Database } from "bun:sqlite";
-import { accessSync, constants } from "node:fs";
-import { checkRegularOrAbsent } from "../os/files.ts";
+// The read side of verify and backup: the database opened read-only (through
+// open-readonly.ts) and chains streamed in order.
+import type { Database } from "bun:sqlite";
+import { UserFacingError } from "../errors.ts";
+import { DatabaseReadError, ReadOnlyDatabase } from "./open-readonly.ts";
 import { listChains, readTail } from "./queries.ts";
-import { describeSqliteError, schemaProblem } from "./schema-check.ts";
 import { ROW_COLUMNS, type ChainSummary, type ChainTail, type StoredRow } from "./schema.ts";
 
 const SELECT_ROWS = `SELECT ${ROW_COLUMNS.join(", ")} FROM receipts`;
-import { UserFacingError } from "../errors.ts";
 
 export class StoreOpenError extends UserFacingError {}
 
@@ -16,29 +14,12 @@ export class StoreReader {
   readonly db: Database;
 
   constructor(readonly path: string) {
-    let exists: boolean;
+    // The one read-only open (open-readonly.ts): never creates -wal/-shm, works for a group-only reader.
     try {
-      exists = checkRegularOrAbsent(path, "database");
+      this.db = new ReadOnlyDatabase(path).db;
     } catch (err) {
-      throw new StoreOpenError((err as Error).message);
-    }
-    if (!exists) {
-      throw new StoreOpenError(`database ${path} does not exist. Start the daemon (agent-receipts daemon) to create it, or pass --db PATH.`);
-    }
-    let problem: string | undefined;
-    try {
-      accessSync(path, constants.R_OK);
-      // SQLITE_OPEN_READONLY is mode=ro: not immutable, so a live WAL writer's commits are seen.
-      this.db = new Database(path, { readonly: true, strict: true });
-      this.db.run("PRAGMA busy_timeout = 5000");
-      problem = schemaProblem(this.db, path, false);
-    } catch (err) {
-      if ((err as { code?: unknown }).code === "SQLITE_NOTADB") throw new StoreOpenError(describeSqliteError(path, err)!);
-      throw new StoreOpenError(`cannot read database ${path}: ${(err as Error).message}. Check the path and that you may read it (group agentreceipts-read).`);
-    }
-    if (problem !== undefined) {
-      this.db.close();
-      throw new StoreOpenError(problem);
+      if (err instanceof DatabaseReadError) throw new StoreOpenError(err.message);
+      throw err;
     }
   }
 

@@ -3,7 +3,7 @@
 // after it stopped.
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon } from "../helpers/daemon.ts";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
@@ -39,4 +39,30 @@ test.skipIf(!isRoot)("a reader with group read access only verifies a live and a
   const stopped = verifyAs(join(data, "receipts.db"), join(data, "signing.key.pub"));
   expect(stopped.code).toBe(0);
   expect(stopped.out).toContain("VALID   chain audit  2 receipts  status: interrupted");
+});
+
+test.skipIf(!isRoot)("a stopped daemon's database copied alone (the documented cold backup: WAL mode, no -wal) into a directory the reader cannot write: verified, nothing created beside it", async () => {
+  const root = tempDir("ar-group-copy-");
+  chmodSync(root, 0o755);
+  const data = join(root, "data");
+  mkdirSync(data, { mode: 0o750 });
+  const daemon = await startDaemon({ dir: root, args: ["--db", join(data, "receipts.db"), "--key", join(data, "signing.key"), "--chain-id", "audit"] });
+  const emit = spawnSync(BINARY, ["emit", "--socket", daemon.socket, "--tool", "read_file"]);
+  expect(emit.status).toBe(0);
+  expect(await daemon.stop()).toBe(0);
+  const copies = join(root, "copies");
+  mkdirSync(copies, { mode: 0o750 });
+  copyFileSync(join(data, "receipts.db"), join(copies, "copy.db"));
+  chownSync(copies, 0, READ_GID);
+  chownSync(join(copies, "copy.db"), 0, READ_GID);
+  chmodSync(join(copies, "copy.db"), 0o640);
+  chownSync(data, 0, READ_GID);
+  chownSync(join(data, "signing.key.pub"), 0, READ_GID);
+  const before = readdirSync(copies).sort();
+  expect(before).toEqual(["copy.db"]);
+  const r = verifyAs(join(copies, "copy.db"), join(data, "signing.key.pub"));
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("VALID   chain audit");
+  expect(readdirSync(copies).sort()).toEqual(before);
 });
