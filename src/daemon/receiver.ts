@@ -17,6 +17,9 @@ import { PartialBudget } from "./partial-budget.ts";
 import { PeerLog } from "./log-throttle.ts";
 import { descriptorLimit, descriptorsInUse } from "../os/fd-limit.ts";
 
+/** A forced collection this long after the last partial frame was dropped. */
+const RECLAIM_QUIET_MS = 50;
+
 /** Pause reading from clients while this many events wait for the writer. */
 const QUEUE_HIGH_WATER = 8192;
 const QUEUE_LOW_WATER = 2048;
@@ -175,6 +178,23 @@ export class Receiver {
     });
     this.forget(s);
     s.terminate();
+    this.reclaimSoon();
+  }
+
+  private reclaimTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Returns the dropped frames' memory once a burst of drops is over: under a
+   * flood of partial frames the garbage would otherwise grow with the number
+   * of connections until the collector's own schedule.
+   */
+  private reclaimSoon(): void {
+    if (this.reclaimTimer !== null) clearTimeout(this.reclaimTimer);
+    this.reclaimTimer = setTimeout(() => {
+      this.reclaimTimer = null;
+      Bun.gc(true);
+    }, RECLAIM_QUIET_MS);
+    this.reclaimTimer.unref();
   }
 
   private onFrame(conn: PeerConnection, body: Buffer): void {
