@@ -73,10 +73,16 @@ function positive(name: string, value: number | undefined, fallback: number, min
 }
 
 /** The emitter, on whichever transport it is given (emitter.ts: node:net). */
+function isSocketPath(path: unknown): path is string {
+  return typeof path === "string" && path !== "" && !looksLikeTcp(path);
+}
+
 export class EmitterCore {
   readonly sessionId: string;
   readonly channel: string;
-  readonly socketPath: string;
+  /** Given in the options; otherwise resolved again for every new connection (emitterSocket). */
+  private readonly givenSocket: string | undefined;
+  private currentSocket: string;
   readonly strict: boolean;
   private readonly connectTimeoutMs: number;
   private readonly writeTimeoutMs: number;
@@ -105,10 +111,9 @@ export class EmitterCore {
     this.unreported = options.initialDropCount ?? 0;
     if (!Number.isSafeInteger(this.unreported) || this.unreported < 0) throw new EmitValidationError("initialDropCount", "must be an integer >= 0");
     const socketPath = options.socketPath ?? resolveSocketPath();
-    if (typeof socketPath !== "string" || socketPath === "" || looksLikeTcp(socketPath)) {
-      throw new EmitValidationError("socketPath", "must be the path of a Unix socket (never a TCP address)");
-    }
-    this.socketPath = socketPath;
+    if (!isSocketPath(socketPath)) throw new EmitValidationError("socketPath", "must be the path of a Unix socket (never a TCP address)");
+    this.givenSocket = options.socketPath;
+    this.currentSocket = socketPath;
     this.base = {
       session_id: this.sessionId, channel: this.channel,
       issuer_name: options.issuer?.name, issuer_model: options.issuer?.model,
@@ -201,9 +206,19 @@ export class EmitterCore {
     });
   }
 
+  /** The socket the current (or next) connection goes to. */
+  get socketPath(): string {
+    return this.currentSocket;
+  }
+
   /** The current connection, opening one if there is none (lazily, on first use and after a loss). */
   private connection(): Transport {
     if (this.conn !== null) return this.conn;
+    // A long-lived emitter follows the resolver (a system daemon's /run/agentreceipts may appear later).
+    if (this.givenSocket === undefined) {
+      const resolved = resolveSocketPath();
+      if (isSocketPath(resolved)) this.currentSocket = resolved;
+    }
     const conn = this.transport(this.socketPath, this.connectTimeoutMs, {
       connected: () => {
         for (const entry of this.queue) if (!entry.written) this.write(conn, entry);

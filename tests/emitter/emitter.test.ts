@@ -97,6 +97,29 @@ describe("connection", () => {
     expect(em.dropped).toBe(0);
   });
 
+  test("without a socketPath option, each new connection resolves the socket again (a daemon that appears elsewhere later is found)", async () => {
+    const saved = process.env.AGENTRECEIPTS_SOCKET;
+    const first = await listener();
+    try {
+      process.env.AGENTRECEIPTS_SOCKET = first.path;
+      const em = new Emitter({ channel: "sdk" });
+      cleanup.push(() => em.close());
+      expect(await em.emit({ ...EVENT, input: { n: 1 } })).toBe(true);
+      await first.waitForFrames(1);
+      await first.stop();
+      await Bun.sleep(20);
+      const second = await listener();
+      process.env.AGENTRECEIPTS_SOCKET = second.path;
+      expect(await em.emit({ ...EVENT, input: { n: 2 } })).toBe(true);
+      expect(em.socketPath).toBe(second.path);
+      const [frame] = await second.waitForFrames(1);
+      expect(frame!.input).toEqual({ n: 2 });
+    } finally {
+      if (saved === undefined) delete process.env.AGENTRECEIPTS_SOCKET;
+      else process.env.AGENTRECEIPTS_SOCKET = saved;
+    }
+  });
+
   test("concurrent large emits each land whole, never interleaved", async () => {
     const l = await listener();
     const em = emitter({ socketPath: l.path });
