@@ -101,7 +101,8 @@ describe("linux reader", () => {
     const wanted = Array.from({ length: 100 }, (_, i) => 50_000 + i);
     // Async, so that this process's server accepts while the client is alive.
     const client = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", `--groups=${wanted.join(",")}`, "--",
-      process.execPath, "-e", `await Bun.connect({ unix: ${JSON.stringify(path)}, socket: { data() {} } }); await Bun.sleep(300);`], { stderr: "pipe" });
+      // The server ends the connection as soon as it has the groups; the client may see that as a reset of its connect.
+      process.execPath, "-e", `await Bun.connect({ unix: ${JSON.stringify(path)}, socket: { data() {} } }).catch(() => {}); await Bun.sleep(300);`], { stderr: "pipe" });
     const code = await client.exited;
     server.stop(true);
     expect({ code, stderr: await new Response(client.stderr).text() }).toEqual({ code: 0, stderr: "" });
