@@ -54,3 +54,79 @@ export interface Transport {
 }
 
 export type TransportFactory = (path: string, connectTimeoutMs: number, handlers: ConnectionHandlers) => Transport;
+
+/**
+ * The lifecycle both transports share: a bounded connect, one `lost` however
+ * the connection ends, and the confirmation rule (the daemon's close after
+ * our half-close, unless it wrote its NAK byte first: docs/protocol.md §2.4).
+ * Subclasses supply the socket: `terminate` and `halfClose`.
+ */
+export abstract class TransportBase implements Transport {
+  ready = false;
+  protected gone = false;
+  private readonly connectTimer: ReturnType<typeof setTimeout>;
+  private settleClose: ((confirmed: boolean) => void) | null = null;
+  private notCommitted = false;
+
+  constructor(readonly path: string, connectTimeoutMs: number, private readonly handlers: ConnectionHandlers) {
+    this.connectTimer = setTimeout(() => this.fail("connect_timeout", `no connection to ${path} within ${connectTimeoutMs} ms`), connectTimeoutMs);
+  }
+
+  abstract write(bytes: Uint8Array, done: (err?: NodeJS.ErrnoException | null) => void): void;
+  /** Drops the socket at once. */
+  protected abstract terminate(): void;
+  /** Sends the half-close once every queued byte is written. */
+  protected abstract halfClose(): void;
+
+  protected connected(): void {
+    clearTimeout(this.connectTimer);
+    this.ready = true;
+    this.handlers.connected();
+  }
+
+  protected connectFailed(err: NodeJS.ErrnoException): void {
+    const { message, code } = connectError(this.path, err);
+    this.fail("connect_failed", message, code);
+  }
+
+  /** The daemon wrote a byte: it is closing without having committed everything. */
+  protected nakReceived(): void {
+    this.notCommitted = true;
+  }
+
+  protected closedByDaemon(): void {
+    // Our own terminate() (a timeout, a failed write) may also end in a close: that is no confirmation.
+    if (this.gone) return;
+    this.settleClose?.(!this.notCommitted);
+    this.fail("connection_closed", this.notCommitted
+      ? `the daemon at ${this.path} closed the connection without committing every event (it was stopping and could not write its database)`
+      : `the daemon closed the connection at ${this.path}`);
+  }
+
+  /** Drops the connection (idempotent). A frame cut short is discarded by the daemon, never misread. */
+  fail(kind: TransportFailure, message: string, code?: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    clearTimeout(this.connectTimer);
+    this.settleClose?.(false);
+    this.terminate();
+    this.handlers.lost(kind, message, code);
+  }
+
+  destroy(): void {
+    this.fail("connection_closed", "closed by the emitter");
+  }
+
+  endAndAwaitClose(timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.gone) return resolve(false);
+      const timer = setTimeout(() => this.fail("connection_closed", `the daemon did not confirm within ${timeoutMs} ms`), timeoutMs);
+      this.settleClose = (confirmed) => {
+        this.settleClose = null;
+        clearTimeout(timer);
+        resolve(confirmed);
+      };
+      this.halfClose();
+    });
+  }
+}
