@@ -1,24 +1,17 @@
 // `agent-receipts emit` and `agent-receipts hook claude-code` through the
 // compiled binary, against the real daemon (`npm run build` first).
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { payloadHash } from "../../src/receipt/canonical.ts";
-import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
+import type { DaemonHandle } from "../helpers/daemon.ts";
+import { perTestDaemons } from "../helpers/per-test-daemons.ts";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
 import { cleanEnv, readReceipts, verify, type Row } from "../daemon/support.ts";
 
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function daemon(dir?: string): Promise<DaemonHandle> {
-  const d = await startDaemon(dir === undefined ? {} : { dir });
-  cleanup.push(() => d.stop());
-  return d;
-}
+const { daemon: startTracked } = perTestDaemons();
+const daemon = (dir?: string): Promise<DaemonHandle> => startTracked(dir === undefined ? {} : { dir });
 
 interface Run {
   code: number | null;

@@ -3,30 +3,19 @@
 // record the event) is told apart from "not delivered" and "no daemon"; every
 // event has an idempotency key (--json prints it, --idempotency-key sets it)
 // so a retry is recognisable; --best-effort waits only briefly.
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Socket } from "node:net";
-import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
+import type { DaemonHandle } from "../helpers/daemon.ts";
+import { perTestDaemons } from "../helpers/per-test-daemons.ts";
 import { BINARY } from "../helpers/fixtures.ts";
 import { cleanEnv, readReceipts, waitFor, type Row } from "../daemon/support.ts";
 import { fillBacklog } from "./backlog.ts";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function daemon(): Promise<DaemonHandle> {
-  const d = await startDaemon();
-  cleanup.push(async () => {
-    d.proc.kill("SIGCONT");
-    await d.stop();
-  });
-  return d;
-}
+const { cleanup, daemon } = perTestDaemons();
 
 interface Run {
   code: number | null;

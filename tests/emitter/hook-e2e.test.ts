@@ -2,29 +2,18 @@
 // real daemon: --strict fails closed, an unusable invocation leaves a trace,
 // PermissionDenied is recorded, an output too large for a frame still shows
 // in the receipt, and Claude Code's (and Codex's) tools get their risk level.
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { DropFile } from "../../src/hook/drop-file.ts";
 import { omittedPayload } from "../../src/hook/omitted.ts";
 import { payloadHash } from "../../src/receipt/canonical.ts";
-import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
+import type { DaemonHandle } from "../helpers/daemon.ts";
+import { perTestDaemons } from "../helpers/per-test-daemons.ts";
 import { BINARY, tempDir } from "../helpers/fixtures.ts";
 import { cleanEnv, readReceipts, waitFor, type Row } from "../daemon/support.ts";
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function daemon(): Promise<DaemonHandle> {
-  const d = await startDaemon();
-  cleanup.push(async () => {
-    d.proc.kill("SIGCONT");
-    await d.stop();
-  });
-  return d;
-}
+const { daemon } = perTestDaemons();
 
 interface Run {
   code: number | null;
