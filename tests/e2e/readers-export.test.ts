@@ -2,29 +2,21 @@
 // through `verify --file`: whole chains as they are, a time window as
 // segments whose first link is not anchored, tampered exports rejected, and
 // the --with-key folder an auditor verifies offline.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPublicKey } from "../../src/keys/key-files.ts";
-import { killSenders } from "../daemon/support.ts";
 import { BINARY, frame, makeChainDb, writeKeyFiles, type KeyFiles } from "../helpers/fixtures.ts";
-import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture } from "../helpers/reader-fixture.ts";
-import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
+import { CHAIN, storedRows, type ReaderFixture, useReaderFixture } from "../helpers/reader-fixture.ts";
+import { cli, scratchDir } from "../helpers/verify-run.ts";
 
 let fx: ReaderFixture;
 
-beforeAll(async () => {
-  fx = await makeReaderFixture();
-}, 60_000);
-
-afterAll(async () => {
-  killSenders();
-  await fx?.daemon.stop();
-  if (fx) rmSync(fx.dir, { recursive: true, force: true });
-  removeTempDirs();
+useReaderFixture((f) => {
+  fx = f;
 });
 
 const lines = (text: string) => text.split("\n").filter((l) => l !== "");

@@ -2,28 +2,20 @@
 // compiled daemon wrote: each filter against the known set of receipts (the
 // same rule applied to every stored row), the formats, bad input, and reading
 // with the daemon stopped without creating any file.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { killSenders } from "../daemon/support.ts";
-import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
+import { CHAIN, storedRows, type ReaderFixture, useReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
 import { writeKeyFiles } from "../helpers/fixtures.ts";
-import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
+import { cli, scratchDir } from "../helpers/verify-run.ts";
 
 let fx: ReaderFixture;
 let rows: StoredRow[];
 
-beforeAll(async () => {
-  fx = await makeReaderFixture();
-  rows = storedRows(fx.db);
-}, 60_000);
-
-afterAll(async () => {
-  killSenders();
-  await fx?.daemon.stop();
-  if (fx) rmSync(fx.dir, { recursive: true, force: true });
-  removeTempDirs();
+useReaderFixture((f) => {
+  fx = f;
+  rows = storedRows(f.db);
 });
 
 function list(...args: string[]) {

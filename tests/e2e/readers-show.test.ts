@@ -1,28 +1,19 @@
 // `agent-receipts show` through the compiled binary: what it says above a
 // receipt (signature, link, position, meaning) on a database the compiled
 // daemon wrote, on rows tampered with plain SQL, and its bad input.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { killSenders } from "../daemon/support.ts";
 import { makeChainDb, writeKeyFiles } from "../helpers/fixtures.ts";
-import { CHAIN, makeReaderFixture, storedRows, type ReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
-import { cli, removeTempDirs, scratchDir } from "../helpers/verify-run.ts";
+import { CHAIN, storedRows, type ReaderFixture, useReaderFixture, type StoredRow } from "../helpers/reader-fixture.ts";
+import { cli, scratchDir } from "../helpers/verify-run.ts";
 
 let fx: ReaderFixture;
 let rows: StoredRow[];
 
-beforeAll(async () => {
-  fx = await makeReaderFixture();
-  rows = storedRows(fx.db);
-}, 60_000);
-
-afterAll(async () => {
-  killSenders();
-  await fx?.daemon.stop();
-  if (fx) rmSync(fx.dir, { recursive: true, force: true });
-  removeTempDirs();
+useReaderFixture((f) => {
+  fx = f;
+  rows = storedRows(f.db);
 });
 
 const show = (ref: string, ...args: string[]) => cli(["show", ref, "--db", fx.db, "--public-key", fx.publicKey, ...args]);

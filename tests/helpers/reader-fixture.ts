@@ -3,10 +3,13 @@
 // it holds a terminated root chain, a sub-agent chain, a continuation chain
 // an events_dropped receipt, failures, pending calls, and a known
 // instant between two batches for the time filters.
+import { afterAll, beforeAll } from "bun:test";
 import { Database } from "bun:sqlite";
-import { realExe, runSender, sendAndConfirm, validFrame, type Json } from "../daemon/support.ts";
+import { rmSync } from "node:fs";
+import { killSenders, realExe, runSender, sendAndConfirm, validFrame, type Json } from "../daemon/support.ts";
 import { startDaemon, type DaemonHandle } from "./daemon.ts";
 import { tempDir } from "./fixtures.ts";
+import { removeTempDirs } from "./verify-run.ts";
 
 export const CHAIN = "rd";
 
@@ -86,4 +89,19 @@ export function storedRows(db: string): StoredRow[] {
   } finally {
     conn.close();
   }
+}
+
+/** One fixture for a whole test file: made before its tests, removed (daemon stopped) after them. */
+export function useReaderFixture(ready: (fx: ReaderFixture) => void): void {
+  let fx: ReaderFixture | undefined;
+  beforeAll(async () => {
+    fx = await makeReaderFixture();
+    ready(fx);
+  }, 60_000);
+  afterAll(async () => {
+    killSenders();
+    await fx?.daemon.stop();
+    if (fx) rmSync(fx.dir, { recursive: true, force: true });
+    removeTempDirs();
+  });
 }
