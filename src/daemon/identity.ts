@@ -1,18 +1,10 @@
 // The daemon's signing identity at start: create it on a fresh install, refuse
 // to start a new identity silently when receipts already exist, load it under
 // the file rules, and publish the public key.
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createKeyPair, KeyFileError, loadSigningKey, publishPublicKey } from "../keys/key-files.ts";
 import type { KeySource } from "../receipt/key-source.ts";
-
-function present(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pathPresent } from "../os/files.ts";
 
 export interface Identity {
   key: KeySource;
@@ -22,7 +14,7 @@ export interface Identity {
 
 /** Runs in the writer thread, the key's only owner; the caller logs what happened. */
 export function establishIdentity(keyPath: string, publicKeyPath: string, dbPath: string): Identity {
-  const created = !present(keyPath);
+  const created = !pathPresent(keyPath);
   if (created) {
     if (existsSync(dbPath)) {
       throw new KeyFileError(

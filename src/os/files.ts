@@ -6,6 +6,16 @@ export class UnsafeFileError extends Error {}
 
 const DB_MAX_MODE = 0o640;
 
+/** Whether anything (a dangling symlink too) is at `path`. */
+export function pathPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Refuses a symlink or non-regular file at `path`; absent is fine. Returns whether it exists. */
 export function checkRegularOrAbsent(path: string, what: string): boolean {
   let st;

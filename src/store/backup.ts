@@ -4,10 +4,11 @@
 // one self-contained file in rollback-journal mode: no -wal or -shm to forget.
 // It is written beside its destination under a temporary name and only put in
 // place by publishCopy(), which never overwrites.
-import { closeSync, constants, fsyncSync, linkSync, lstatSync, openSync, renameSync, statSync, unlinkSync, chmodSync } from "node:fs";
+import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, chmodSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { UserFacingError } from "../errors.ts";
 import { StoreReader } from "./reader.ts";
+import { pathPresent } from "../os/files.ts";
 
 export class BackupError extends UserFacingError {}
 
@@ -16,18 +17,9 @@ export function stagingPathFor(out: string): string {
   return join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
 }
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Refuses a destination that exists or whose directory does not. */
 export function checkDestination(out: string): void {
-  if (exists(out)) throw new BackupError(`${out} already exists; backup never overwrites a file. Choose another --out, or move that file away first.`);
+  if (pathPresent(out)) throw new BackupError(`${out} already exists; backup never overwrites a file. Choose another --out, or move that file away first.`);
   const dir = dirname(out);
   let isDir = false;
   try {
@@ -73,7 +65,7 @@ export function publishCopy(staging: string, out: string): void {
     if (code === "EEXIST") throw new BackupError(`${out} appeared while the copy was being made; backup never overwrites a file. Choose another --out.`);
     // A file system without hard links: check, then rename (a small window, only there).
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EMLINK") throw err;
-    if (exists(out)) throw new BackupError(`${out} appeared while the copy was being made; backup never overwrites a file. Choose another --out.`);
+    if (pathPresent(out)) throw new BackupError(`${out} appeared while the copy was being made; backup never overwrites a file. Choose another --out.`);
     renameSync(staging, out);
   }
   fsyncPath(dirname(out), constants.O_RDONLY | constants.O_DIRECTORY);
