@@ -25,7 +25,7 @@ export const verifyCommand = cliCommand(defineCommand({
     db: { type: "string", description: "Database to read (default: $AGENTRECEIPTS_DB or <data dir>/receipts.db)", valueHint: "PATH" },
     "public-key": { type: "string", description: "Ed25519 SPKI PEM public key (default: $AGENTRECEIPTS_PUBLIC_KEY or <key>.pub)", valueHint: "PATH" },
     chain: { type: "string", description: "Verify only this chain (default: every chain in the database)", valueHint: "ID" },
-    file: { type: "string", description: "Verify a JSON Lines file of receipts (one chain) instead of a database", valueHint: "FILE" },
+    file: { type: "string", description: "Verify a JSON Lines file of receipts (chain after chain; a chain that starts mid-way is a segment) instead of a database", valueHint: "FILE" },
     checkpoint: { type: "string", description: "A checkpoint kept elsewhere (from agent-receipts checkpoint, log.checkpoint or a file: anchor): the database must hold a log consistent with it, else TRUNCATED or FORKED", valueHint: "FILE" },
     witness: { type: "string", description: "Witness verifier keys (comma-separated, or files of them): count their cosignatures on the checkpoints", valueHint: "VKEY,..." },
     quorum: { type: "string", description: "Cosignatures a checkpoint needs from the --witness keys (default: all of them)", valueHint: "K" },
