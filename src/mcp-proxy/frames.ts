@@ -20,9 +20,9 @@ export function frameOf(event: CallEvent, context: FrameContext): FrameFields {
   const fields: FrameFields = {
     tool: context.server === undefined ? { name: call.tool } : { name: call.tool, server: context.server },
     decision: event.decision,
-    // One key per frame (the verifier counts receipts sharing a key as retries of one event);
-    // the JSON-RPC id in it and the shared correlation_id pair the frames of one call.
-    idempotency_key: `${call.key}/${event.phase}`,
+    // One key for all frames of a call: the verifier tells a call's stages apart (pending,
+    // interim, final) and reports only a stage recorded twice as a retry.
+    idempotency_key: call.key,
     correlation_id: call.correlationId,
     ...framePayloads(call.input, event.output),
   };

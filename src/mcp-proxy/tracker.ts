@@ -13,14 +13,12 @@ import { idKey, isObject, type JsonObject, type RpcId } from "./jsonrpc.ts";
 import type { Line } from "./lines.ts";
 import type { Payload } from "./payload.ts";
 
-export type Phase = "pending" | "interim" | "final";
-
 export interface TrackedCall {
   /** The proxy's own handle for the call (approvals, messages): `<proxy tag>-<n>`. */
   readonly callId: string;
   readonly rpcId: RpcId;
   readonly tool: string;
-  /** Idempotency key base: the JSON-RPC id scoped to this proxy session (see keyFor). */
+  /** Idempotency key of all the call's frames: the JSON-RPC id scoped to this proxy session (see keyFor). */
   readonly key: string;
   /** `_meta["claudecode/toolUseId"]`, else the key of the call a retry continues, else this call's key. */
   readonly correlationId: string;
@@ -29,7 +27,6 @@ export interface TrackedCall {
 
 export interface CallEvent {
   call: TrackedCall;
-  phase: Phase;
   decision: Decision;
   output?: Payload;
   error?: string;
@@ -113,7 +110,7 @@ export class CallTracker {
 
   /** Records the `pending` frame (the request passed, or waits for approval). */
   pending(call: TrackedCall): void {
-    this.options.record({ call, phase: "pending", decision: "pending" });
+    this.options.record({ call, decision: "pending" });
   }
 
   /** The request went to the server: its answer will close it. */
@@ -127,7 +124,7 @@ export class CallTracker {
 
   /** The call ended without reaching the server (denied, not approved, cancelled while held). */
   endUnsent(call: TrackedCall, decision: Decision, error: string): void {
-    this.options.record({ call, phase: "final", decision, error });
+    this.options.record({ call, decision, error });
   }
 
   /** A response from the server. */
@@ -141,16 +138,16 @@ export class CallTracker {
     }
     const call = this.take(k);
     if (call === undefined) return;
-    if (isError) return this.options.record({ call, phase: "final", decision: "allowed", error: rpcErrorText(error) });
+    if (isError) return this.options.record({ call, decision: "allowed", error: rpcErrorText(error) });
     const output: Payload = { value: result, line };
     if (isObject(result) && result.resultType === "input_required") {
       this.expectRetry(call, result);
-      return this.options.record({ call, phase: "interim", decision: "pending", output });
+      return this.options.record({ call, decision: "pending", output });
     }
     if (isObject(result) && result.isError === true) {
-      return this.options.record({ call, phase: "final", decision: "allowed", output, error: toolErrorText(result) });
+      return this.options.record({ call, decision: "allowed", output, error: toolErrorText(result) });
     }
-    this.options.record({ call, phase: "final", decision: "allowed", output });
+    this.options.record({ call, decision: "allowed", output });
   }
 
   /** `notifications/cancelled` from the client: the call it names ends as a failure. */
@@ -159,7 +156,7 @@ export class CallTracker {
     const call = this.take(idKey(params.requestId));
     if (call === undefined) return;
     const reason = typeof params.reason === "string" && params.reason !== "" ? `: ${frameText(params.reason.slice(0, MAX_ERROR_TEXT))}` : "";
-    this.options.record({ call, phase: "final", decision: "allowed", error: `cancelled by the client${reason}` });
+    this.options.record({ call, decision: "allowed", error: `cancelled by the client${reason}` });
   }
 
   /** Every call still waiting ends with `error` (the server died, the proxy shut down). */
@@ -167,7 +164,7 @@ export class CallTracker {
     const open = [...this.awaiting.values()].flat();
     this.awaiting.clear();
     this.awaitingCount = 0;
-    for (const call of open) this.options.record({ call, phase: "final", decision: "allowed", error });
+    for (const call of open) this.options.record({ call, decision: "allowed", error });
   }
 
   private take(k: string): TrackedCall | undefined {
@@ -186,8 +183,7 @@ export class CallTracker {
    */
   private keyFor(id: RpcId, n: number): string {
     const key = `${this.options.sessionId}/${n}/${idKey(id)}`;
-    // Room for the "/pending" suffix within the 256-byte limit.
-    if (Buffer.byteLength(key, "utf8") <= 200) return key;
+    if (Buffer.byteLength(key, "utf8") <= SHORT_FIELD_MAX_BYTES) return key;
     return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
   }
 

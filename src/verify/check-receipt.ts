@@ -8,6 +8,7 @@ import { verifyBytes } from "../receipt/keys.ts";
 import { MalformedProofError, signatureOf } from "../receipt/proof.ts";
 import type { StoredRow } from "../store/schema.ts";
 import { columnMismatch, type ColumnMismatch, type ReceiptFields } from "./columns.ts";
+import { eventKeyOf, type EventKey } from "./retries.ts";
 
 export type ReceiptProblem = "malformed_receipt" | "malformed_proof" | "bad_signature";
 
@@ -33,8 +34,8 @@ export interface Inspected {
   checked: CheckedReceipt;
   /** Parsed as a JSON object with a credentialSubject.chain object: it is at least shaped like a receipt. */
   receiptLike: boolean;
-  /** action.idempotency_key of a receipt whose signature verifies. */
-  idempotencyKey?: string;
+  /** action.idempotency_key and the call's stage, of a receipt whose signature verifies. */
+  eventKey?: EventKey;
   /** For an events_dropped receipt whose signature verifies: the events it says were lost (0 when its count is unreadable). */
   droppedEvents?: number;
 }
@@ -105,7 +106,8 @@ function inspect(json: unknown, publicKey: KeyObject, row: StoredRow | undefined
   }
   const result = done(base);
   const action = receipt.credentialSubject?.action;
-  if (typeof action?.idempotency_key === "string") result.idempotencyKey = action.idempotency_key;
+  const eventKey = eventKeyOf(receipt.credentialSubject);
+  if (eventKey !== undefined) result.eventKey = eventKey;
   if (action?.type === EVENTS_DROPPED_TYPE) result.droppedEvents = dropCount(action.emitter_metadata?.drop_count);
   return result;
 }

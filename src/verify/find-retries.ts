@@ -1,7 +1,7 @@
 // After verification: reads back the few receipts whose key hashes repeat,
 // to name their keys and group them exactly.
 import type { StoreReader } from "../store/reader.ts";
-import { exactGroups, type RetryGroup, type RetryTracker, type ReceiptPlace } from "./retries.ts";
+import { eventKeyOf, exactGroups, type EventKey, type RetryGroup, type RetryTracker, type ReceiptPlace } from "./retries.ts";
 import { jsonLines } from "./sources.ts";
 import type { ChainResult } from "./verify-chain.ts";
 
@@ -10,11 +10,10 @@ export interface RetryReceipt {
   sequence: number;
 }
 
-function keyIn(json: string | null | undefined): string | undefined {
+function keyIn(json: string | null | undefined): EventKey | undefined {
   if (json === null || json === undefined) return undefined;
   try {
-    const key = (JSON.parse(json) as { credentialSubject?: { action?: { idempotency_key?: unknown } } }).credentialSubject?.action?.idempotency_key;
-    return typeof key === "string" ? key : undefined;
+    return eventKeyOf((JSON.parse(json) as { credentialSubject?: Parameters<typeof eventKeyOf>[0] }).credentialSubject);
   } catch {
     return undefined;
   }
@@ -30,7 +29,7 @@ export async function findRetries(
 ): Promise<RetryGroup<RetryReceipt>[]> {
   const candidates = tracker.candidates();
   if (candidates.length === 0) return [];
-  let keyOf: (p: ReceiptPlace) => string | undefined;
+  let keyOf: (p: ReceiptPlace) => EventKey | undefined;
   if ("reader" in source) {
     keyOf = (p) => keyIn(source.reader.receiptJsonAt(chains[p.chain]!.chainId, sequenceOf(chains, p)));
   } else {

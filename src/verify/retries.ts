@@ -1,5 +1,7 @@
-// Retries: receipts that share an idempotency key (an emitter sent the same
-// event again, e.g. after a lost confirmation). Not an error: each is a real,
+// Retries: receipts that share an idempotency key and the stage of the call
+// they record (an emitter sent the same event again, e.g. after a lost
+// confirmation). A call's pending, interim and final receipts share its key
+// (as mcp-proxy's do) without being retries. Not an error: each is a real,
 // signed receipt; readers that count events must count such a group once.
 //
 // The verifier keeps 16 bytes per keyed receipt (a 64-bit hash of the key and
@@ -7,9 +9,30 @@
 // long chains (16 MB per million); the few keys that repeat are read back
 // afterwards.
 
-/** A 64-bit hash of an idempotency key. */
-export function keyHash(key: string): bigint {
-  return Bun.hash.wyhash(key);
+/** Which receipt of a call: before it ran (`pending`), an answer asking for more (`interim`), or how it ended (`final`). */
+export type Stage = "pending" | "interim" | "final";
+
+/** What makes two receipts one event sent twice. */
+export interface EventKey {
+  idempotencyKey: string;
+  stage: Stage;
+}
+
+/** A pending outcome with a response is an interim answer (an MCP `input_required` result); any other status ends the call. */
+export function stageOf(outcome: { status?: unknown; response_hash?: unknown } | undefined): Stage {
+  if (outcome?.status !== "pending") return "final";
+  return outcome.response_hash === undefined ? "pending" : "interim";
+}
+
+/** The receipt's event key, when it has an idempotency key. */
+export function eventKeyOf(subject: { action?: { idempotency_key?: unknown }; outcome?: { status?: unknown; response_hash?: unknown } } | undefined): EventKey | undefined {
+  const key = subject?.action?.idempotency_key;
+  return typeof key === "string" ? { idempotencyKey: key, stage: stageOf(subject?.outcome) } : undefined;
+}
+
+/** A 64-bit hash of an event key. */
+export function keyHash(k: EventKey): bigint {
+  return Bun.hash.wyhash(`${k.stage}\0${k.idempotencyKey}`);
 }
 
 /** Where a receipt is: the chain's position in the report and the receipt's index in the chain. */
@@ -79,22 +102,23 @@ export class RetryTracker {
 }
 
 /**
- * Exact groups from candidate groups, given each receipt's key as read back
- * (undefined when it can no longer be read). A key that no longer has the
+ * Exact groups from candidate groups, given each receipt's event key as read
+ * back (undefined when it can no longer be read). A key that no longer has the
  * verified hash belongs to a row changed since: it is left out.
  */
-export function exactGroups(candidates: Candidate[], keyOf: (p: ReceiptPlace) => string | undefined): RetryGroup<ReceiptPlace>[] {
+export function exactGroups(candidates: Candidate[], keyOf: (p: ReceiptPlace) => EventKey | undefined): RetryGroup<ReceiptPlace>[] {
   const groups: RetryGroup<ReceiptPlace>[] = [];
   for (const candidate of candidates) {
-    const byKey = new Map<string, ReceiptPlace[]>();
+    const byKey = new Map<string, RetryGroup<ReceiptPlace>>();
     for (const p of candidate.places) {
       const key = keyOf(p);
       if (key === undefined || keyHash(key) !== candidate.hash) continue;
-      const members = byKey.get(key);
-      if (members === undefined) byKey.set(key, [p]);
-      else members.push(p);
+      const id = `${key.stage}\0${key.idempotencyKey}`;
+      const group = byKey.get(id);
+      if (group === undefined) byKey.set(id, { idempotencyKey: key.idempotencyKey, receipts: [p] });
+      else group.receipts.push(p);
     }
-    for (const [idempotencyKey, receipts] of byKey) if (receipts.length > 1) groups.push({ idempotencyKey, receipts });
+    for (const group of byKey.values()) if (group.receipts.length > 1) groups.push(group);
   }
   return groups;
 }

@@ -33,8 +33,8 @@ function resultOf(inspected: Inspected[], base: number): BatchResult {
     if (x.receiptLike) tally.receiptLike++;
     if (x.checked.problem === undefined) tally.verified++;
     if (x.checked.problem === "bad_signature") tally.badSignatures++;
-    if (x.idempotencyKey !== undefined) {
-      hashes.push(keyHash(x.idempotencyKey));
+    if (x.eventKey !== undefined) {
+      hashes.push(keyHash(x.eventKey));
       indexes.push(base + j);
     }
     if (x.droppedEvents !== undefined) {

@@ -86,6 +86,22 @@ describe("verify reports retries", () => {
     expect(j.retries.groups).toEqual([{ idempotency_key: "a", receipts: [{ chain_id: "test-chain", sequence: 1 }, { chain_id: "test-chain", sequence: 4 }] }]);
   });
 
+  test("a call's stages share its key: pending, interim and final receipts are one call; a stage sent twice is a retry", () => {
+    // Sequences 1..6: call "c1" pending, interim answer, final; call "c2" pending sent twice, then final.
+    const stages: Array<[string, Partial<ReturnType<typeof frame>>]> = [
+      ["c1", { decision: "pending", output: undefined }],
+      ["c1", { decision: "pending", output: { resultType: "input_required" } }],
+      ["c1", { decision: "allowed" }],
+      ["c2", { decision: "pending", output: undefined }],
+      ["c2", { decision: "pending", output: undefined }],
+      ["c2", { decision: "allowed", error: "the tool failed" }],
+    ];
+    const f = chainFixture(6, { frames: (i) => frame(i, { idempotency_key: stages[i]![0], ...stages[i]![1] }) });
+    const j = verifyJson(f.db, f.keys.publicKey);
+    expect(j.code).toBe(0);
+    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "c2", receipts: [{ chain_id: "test-chain", sequence: 4 }, { chain_id: "test-chain", sequence: 5 }] }] });
+  });
+
   test("--file: retries are listed the same way", () => {
     const f = chainFixture(5, { frames: keyed(["a", "b", "a", "c", "a"]) });
     const file = join(f.dir, "export.jsonl");

@@ -27,7 +27,7 @@ function proxy(extra: string[] = [], env: Record<string, string> = {}) {
 }
 
 describe("each tools/call leaves a pending and a final receipt", () => {
-  test("success: pending with the arguments' hash, then success with the result's hash; one correlation id, one key per frame; the chain verifies", async () => {
+  test("success: pending with the arguments' hash, then success with the result's hash; one correlation id and one idempotency key (the session-scoped JSON-RPC id); the chain verifies", async () => {
     const { run, session } = proxy();
     const init = await run.initialize();
     expect((init.result as Msg).serverInfo).toEqual({ name: "scripted", version: "1.0.0" });
@@ -45,12 +45,14 @@ describe("each tools/call leaves a pending and a final receipt", () => {
       expect(subject(x).action.parameters_hash).toBe(expectedHash(args));
       expect(subject(x).correlation_id).toBe(`${session}/1/1`);
     }
-    expect(keyOf(p!)).toBe(`${session}/1/1/pending`);
-    expect(keyOf(f!)).toBe(`${session}/1/1/final`);
+    expect(keyOf(p!)).toBe(`${session}/1/1`);
+    expect(keyOf(f!)).toBe(`${session}/1/1`);
     expect(subject(p!).outcome).toEqual({ status: "pending" });
     expect(subject(f!).outcome).toEqual({ status: "success", response_hash: expectedHash(r.result) });
+    // Sharing the key, the pending and final receipts are one call's two stages, not a retry.
     const v = verify(daemon.db, daemon.publicKey);
     expect(v.code).toBe(0);
+    expect(v.report.chains.map((c) => c.retries)).toEqual(v.report.chains.map(() => 0));
   });
 
   test('ids 1 and "1" are two calls: answered out of order, each final receipt has its own result', async () => {
@@ -97,7 +99,7 @@ describe("each tools/call leaves a pending and a final receipt", () => {
     const [, final] = sessionReceipts(daemon.db, session);
     expect(subject(final!).outcome.status).toBe("failure");
     expect(subject(final!).outcome.error).toBe("the client closed the connection and the proxy shut down before the server answered (the server exited with code 0)");
-    expect(keyOf(final!)).toBe(`${session}/1/7/final`);
+    expect(keyOf(final!)).toBe(`${session}/1/7`);
   });
 
   test("the server crashes mid-call: the call fails naming the exit, and the proxy exits with the server's code", async () => {
@@ -197,7 +199,7 @@ test("revision 2026-07-28: no initialize, server/discover names the server, an i
   expect(rs).toHaveLength(4);
   // One correlation id for the whole exchange: the first request's key.
   expect(new Set(rs.map((r) => subject(r).correlation_id))).toEqual(new Set([`${session}/1/"a1"`]));
-  expect(rs.map((r) => keyOf(r))).toEqual([`${session}/1/"a1"/pending`, `${session}/1/"a1"/interim`, `${session}/2/"a2"/pending`, `${session}/2/"a2"/final`]);
+  expect(rs.map((r) => keyOf(r))).toEqual([`${session}/1/"a1"`, `${session}/1/"a1"`, `${session}/2/"a2"`, `${session}/2/"a2"`]);
   expect(rs.map((r) => subject(r).outcome.status)).toEqual(["pending", "pending", "pending", "success"]);
   expect(subject(rs[1]!).outcome.response_hash).toBe(expectedHash(interim.result));
   expect(subject(rs[3]!).outcome.response_hash).toBe(expectedHash(done.result));
@@ -220,7 +222,7 @@ test("daemon down: the relay goes on, and the first frame once it is back carrie
     // 3 calls x 2 frames were dropped; the pending frame of call 4 reports them first.
     expect(rows.map((r) => subject(r).action.tool_name)).toEqual(["events_dropped", "echo", "echo"]);
     expect(subject(rows[0]!).action.emitter_metadata).toEqual({ drop_count: 6 });
-    expect(keyOf(rows[1]!)).toBe(`${session}/4/4/pending`);
+    expect(keyOf(rows[1]!)).toBe(`${session}/4/4`);
   } finally {
     await back.stop("SIGKILL");
   }
