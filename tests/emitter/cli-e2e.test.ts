@@ -198,10 +198,12 @@ describe("agent-receipts hook claude-code", () => {
 
 test("hook claude-code: a mistyped flag only warns (exit 0) unless --strict, so it never blocks the agent", () => {
   const payload = JSON.stringify({ hook_event_name: "PreToolUse", session_id: "typo", tool_name: "Read", tool_input: { file_path: "/x" } });
-  const lenient = Bun.spawnSync([BINARY, "hook", "claude-code", "--timout-ms", "5"], { stdin: Buffer.from(payload) });
-  expect(lenient.exitCode).toBe(0);
-  expect(lenient.stderr.toString()).toContain("warning: unknown option");
-  const strict = Bun.spawnSync([BINARY, "hook", "claude-code", "--strict", "--timout-ms", "5"], { stdin: Buffer.from(payload) });
-  expect(strict.exitCode).toBe(2);
-  expect(strict.stderr.toString()).toContain("unknown option");
+  // No daemon, and the drop counter in a scratch data directory, never the user's own.
+  const env = { XDG_DATA_HOME: tempDir("ar-hook-data-"), AGENTRECEIPTS_SOCKET: join(tempDir("ar-hook-"), "none.sock") };
+  const lenient = run(["hook", "claude-code", "--timout-ms", "5"], { stdin: payload, env });
+  expect(lenient.code).toBe(0);
+  expect(lenient.stderr).toContain("warning: unknown option");
+  const strict = run(["hook", "claude-code", "--strict", "--timout-ms", "5"], { stdin: payload, env });
+  expect(strict.code).toBe(2);
+  expect(strict.stderr).toContain("unknown option");
 });
