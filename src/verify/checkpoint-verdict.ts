@@ -5,6 +5,7 @@
 import { parseCheckpoint, type Checkpoint } from "../tlog/checkpoint.ts";
 import { EMPTY_ROOT, equalHashes } from "../tlog/merkle.ts";
 import { ed25519NoteVerifier, encodeBase64, NoteError, openNote } from "../tlog/note.ts";
+import type { StoredCheckpoint } from "../store/tlog-tables.ts";
 import { witnessedBy, type WitnessPolicy } from "./witness-policy.ts";
 
 export type CheckpointState = "consistent" | "truncated" | "forked" | "bad_signature" | "malformed" | "unwitnessed";
@@ -73,3 +74,18 @@ export function judge(
   return v;
 }
 
+
+/**
+ * A row of tlog_checkpoints: its note judged as above (`note` may carry the
+ * stored cosignatures too), and the row's own size and root columns held to
+ * the note's, since proofs and `checkpoint` read those.
+ */
+export function judgeStored(
+  c: StoredCheckpoint, note: string, key: Uint8Array, receipts: number, roots: ReadonlyMap<number, Uint8Array>, policy: WitnessPolicy | null,
+): CheckpointVerdict {
+  const v = judge("database", note, key, receipts, roots, c.createdAt, policy);
+  if (v.state === "consistent" && (v.size !== c.size || v.root !== encodeBase64(c.root))) {
+    return { ...v, state: "malformed", detail: `the row's size/root columns (${c.size}, ${encodeBase64(c.root)}) are not its note's` };
+  }
+  return v;
+}

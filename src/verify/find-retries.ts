@@ -46,6 +46,7 @@ export async function findRetries(
   }
   return exactGroups(candidates, keyOf).map((g) => ({
     idempotencyKey: g.idempotencyKey,
+    stage: g.stage,
     receipts: g.receipts.map((p) => ({ chainId: chains[p.chain]!.chainId, sequence: sequenceOf(chains, p) })),
   }));
 }

@@ -15,7 +15,7 @@ import { EMPTY_ROOT, equalHashes, HASH_SIZE } from "../tlog/merkle.ts";
 import { encodeBase64 } from "../tlog/note.ts";
 import { hashAt, TILE_WIDTH, TreeHashes } from "../tlog/tree-hashes.ts";
 import type { WitnessPolicy } from "./witness-policy.ts";
-import { judge, originOf, type CheckpointVerdict } from "./checkpoint-verdict.ts";
+import { judge, judgeStored, originOf, type CheckpointVerdict } from "./checkpoint-verdict.ts";
 
 export type { CheckpointState, CheckpointVerdict } from "./checkpoint-verdict.ts";
 
@@ -214,11 +214,7 @@ function checkInSnapshot(db: Database, key: Uint8Array, opts: LogCheckOptions): 
   const storedVerdicts = storedCheckpoints.map((c) => {
     // Witness cosignatures arrive after the checkpoint was stored: they are counted with it.
     const note = opts.witnesses === null ? c.note : withCosignatures(c.note, tables.cosignatures(c.size));
-    const v = judge("database", note, key, receipts, rebuild.roots, c.createdAt, opts.witnesses);
-    if (v.state === "consistent" && (v.size !== c.size || v.root !== encodeBase64(c.root))) {
-      return { ...v, state: "malformed" as const, detail: `the row's size/root columns (${c.size}, ${encodeBase64(c.root)}) are not its note's` };
-    }
-    return v;
+    return judgeStored(c, note, key, receipts, rebuild.roots, opts.witnesses);
   });
   const external = opts.external.map((e) => judge(e.source, e.note, key, receipts, rebuild.roots, undefined, opts.witnesses));
   let witnessed: CheckpointVerdict | null = null;

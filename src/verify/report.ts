@@ -4,9 +4,9 @@
 import { REASON_TEXT, type BreakReason } from "./chain-rules.ts";
 import type { RetryReceipt } from "./find-retries.ts";
 import { fingerprintNamedBy } from "./key-hint.ts";
-import type { RetryGroup } from "./retries.ts";
+import type { RetryGroup, Stage } from "./retries.ts";
 import { keyMismatch, type ChainResult } from "./verify-chain.ts";
-import { retryPlaces, warningJson, warningsOf, warningText, type VerifyWarning, type WarningJson } from "./warnings.ts";
+import { retryPlaces, stageNote, warningJson, warningsOf, warningText, type VerifyWarning, type WarningJson } from "./warnings.ts";
 
 export interface VerifyReport {
   valid: boolean;
@@ -55,7 +55,7 @@ export interface VerifyJson {
   chains: ChainJson[];
   retries: {
     count: number;
-    groups: Array<{ idempotency_key: string; receipts: Array<{ chain_id: string; sequence: number }> }>;
+    groups: Array<{ idempotency_key: string; stage: Stage; receipts: Array<{ chain_id: string; sequence: number }> }>;
   };
   /** The source holds no receipts (an empty database or file): valid, with nothing checked. */
   nothing_to_verify: boolean;
@@ -115,7 +115,7 @@ function warningLines(report: VerifyReport, warnings: VerifyWarning[]): string[]
   const n = retryCount(report);
   if (n === 0) return lines;
   lines.push(`warning: retries (not an error): ${n} ${n === 1 ? "receipt repeats" : "receipts repeat"} an earlier receipt's idempotency key`);
-  for (const g of report.retries.slice(0, MAX_RETRY_LINES)) lines.push(`  key ${JSON.stringify(g.idempotencyKey)}: ${retryPlaces(g)}`);
+  for (const g of report.retries.slice(0, MAX_RETRY_LINES)) lines.push(`  key ${JSON.stringify(g.idempotencyKey)}${stageNote(g.stage)}: ${retryPlaces(g)}`);
   if (report.retries.length > MAX_RETRY_LINES) lines.push(`  ... and ${report.retries.length - MAX_RETRY_LINES} more keys (--json lists them all)`);
   return lines;
 }
@@ -195,6 +195,7 @@ export function toJson(report: VerifyReport): VerifyJson {
       count: retryCount(report),
       groups: report.retries.map((g) => ({
         idempotency_key: g.idempotencyKey,
+        stage: g.stage,
         receipts: g.receipts.map((r) => ({ chain_id: r.chainId, sequence: r.sequence })),
       })),
     },

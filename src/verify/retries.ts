@@ -48,6 +48,7 @@ export interface Candidate {
 
 export interface RetryGroup<P> {
   idempotencyKey: string;
+  stage: Stage;
   /** In report order; the first is the original, the rest are retries. */
   receipts: P[];
 }
@@ -115,7 +116,7 @@ export function exactGroups(candidates: Candidate[], keyOf: (p: ReceiptPlace) =>
       if (key === undefined || keyHash(key) !== candidate.hash) continue;
       const id = `${key.stage}\0${key.idempotencyKey}`;
       const group = byKey.get(id);
-      if (group === undefined) byKey.set(id, { idempotencyKey: key.idempotencyKey, receipts: [p] });
+      if (group === undefined) byKey.set(id, { idempotencyKey: key.idempotencyKey, stage: key.stage, receipts: [p] });
       else group.receipts.push(p);
     }
     for (const group of byKey.values()) if (group.receipts.length > 1) groups.push(group);

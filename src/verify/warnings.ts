@@ -3,7 +3,7 @@
 // that cannot be proven complete, calls sent more than once, events the
 // emitters lost before delivery.
 import type { RetryReceipt } from "./find-retries.ts";
-import type { RetryGroup } from "./retries.ts";
+import type { RetryGroup, Stage } from "./retries.ts";
 import type { ChainResult } from "./verify-chain.ts";
 
 export type VerifyWarning =
@@ -17,7 +17,7 @@ export type VerifyWarning =
 export type WarningJson =
   | { kind: "no_terminator"; chain_id: string; last_sequence: number | null; message: string }
   | { kind: "events_dropped"; chain_id: string; receipts: number; events: number; message: string }
-  | { kind: "retried_call"; chain_id: string; idempotency_key: string; retries: number; message: string };
+  | { kind: "retried_call"; chain_id: string; idempotency_key: string; stage: Stage; retries: number; message: string };
 
 /** Per chain in report order: no terminator, dropped events, then each key first seen in that chain (once). */
 export function warningsOf(chains: ChainResult[], retries: RetryGroup<RetryReceipt>[]): VerifyWarning[] {
@@ -45,6 +45,11 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /** Where a key's receipts are: "chain a sequences 2, 5; chain b sequence 1". */
+/** Names the stage of a retried receipt unless it is the usual, final one. */
+export function stageNote(stage: Stage): string {
+  return stage === "final" ? "" : ` (${stage} receipts)`;
+}
+
 export function retryPlaces(group: RetryGroup<RetryReceipt>): string {
   const byChain = new Map<string, number[]>();
   for (const r of group.receipts) {
@@ -65,7 +70,7 @@ export function warningText(w: VerifyWarning): string {
     case "events_dropped":
       return `chain ${w.chainId}: emitters reported ${plural(w.events, "event", "events")} lost before delivery (${plural(w.receipts, "events_dropped receipt", "events_dropped receipts")})`;
     case "retried_call":
-      return `idempotency key ${JSON.stringify(w.group.idempotencyKey)} was sent ${w.group.receipts.length} times (a retried call): ${retryPlaces(w.group)}`;
+      return `idempotency key ${JSON.stringify(w.group.idempotencyKey)}${stageNote(w.group.stage)} was sent ${w.group.receipts.length} times (a retried call): ${retryPlaces(w.group)}`;
   }
 }
 
@@ -77,6 +82,6 @@ export function warningJson(w: VerifyWarning): WarningJson {
     case "events_dropped":
       return { kind: w.kind, chain_id: w.chainId, receipts: w.receipts, events: w.events, message };
     case "retried_call":
-      return { kind: w.kind, chain_id: w.chainId, idempotency_key: w.group.idempotencyKey, retries: w.group.receipts.length - 1, message };
+      return { kind: w.kind, chain_id: w.chainId, idempotency_key: w.group.idempotencyKey, stage: w.group.stage, retries: w.group.receipts.length - 1, message };
   }
 }

@@ -85,9 +85,9 @@ describe("verify --file on a file of several chains", () => {
     expect(cli(["export", "--db", db, "--out", out]).code).toBe(0);
     const v = cli(["verify", "--file", out, "--public-key", keys.publicKey, "--json"]);
     expect(v.code).toBe(0);
-    const report = JSON.parse(v.stdout) as { retries: { count: number; groups: Array<{ idempotency_key: string; receipts: Array<{ chain_id: string; sequence: number }> }> } };
+    const report = JSON.parse(v.stdout) as { retries: { count: number; groups: Array<{ idempotency_key: string; stage: string; receipts: Array<{ chain_id: string; sequence: number }> }> } };
     expect(report.retries.count).toBe(1);
-    expect(report.retries.groups).toEqual([{ idempotency_key: "call-7", receipts: [{ chain_id: "second", sequence: 2 }, { chain_id: "second", sequence: 5 }] }]);
+    expect(report.retries.groups).toEqual([{ idempotency_key: "call-7", stage: "final", receipts: [{ chain_id: "second", sequence: 2 }, { chain_id: "second", sequence: 5 }] }]);
   });
 });
 

@@ -22,6 +22,7 @@ interface WarningOut {
   message: string;
   last_sequence?: number | null;
   idempotency_key?: string;
+  stage?: string;
   retries?: number;
   receipts?: number;
   events?: number;
@@ -92,8 +93,8 @@ describe("retried calls", () => {
     expect(j.code).toBe(0);
     expect(j.valid).toBe(true);
     expect(kinds(j)).toEqual([
-      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "a", retries: 1 },
-      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "b", retries: 2 },
+      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "a", stage: "final", retries: 1 },
+      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "b", stage: "final", retries: 2 },
     ]);
     expect(j.warnings[1]!.message).toBe('idempotency key "b" was sent 3 times (a retried call): chain test-chain sequences 3, 4, 7');
     const r = verifyDb(f.db, f.keys.publicKey);
@@ -109,7 +110,7 @@ describe("retried calls", () => {
     makeChainDb(f.db, f.keys.privateKeyPem, 2, { chainId: "second", terminate: true, frames: frames(["shared", "r"]) });
     const j = verifyJson<AdvisedJson>(f.db, f.keys.publicKey);
     expect(j.code).toBe(0);
-    expect(kinds(j)).toEqual([{ kind: "retried_call", chain_id: "first", idempotency_key: "shared", retries: 1 }]);
+    expect(kinds(j)).toEqual([{ kind: "retried_call", chain_id: "first", idempotency_key: "shared", stage: "final", retries: 1 }]);
     expect(j.warnings[0]!.message).toContain("chain first sequence 2; chain second sequence 1");
   });
 });
@@ -160,7 +161,7 @@ describe("events_dropped receipts", () => {
     expect(kinds(running)).toEqual([
       { kind: "no_terminator", chain_id: "live", last_sequence: 6 },
       { kind: "events_dropped", chain_id: "live", receipts: 2, events: 5 },
-      { kind: "retried_call", chain_id: "live", idempotency_key: "call-3", retries: 1 },
+      { kind: "retried_call", chain_id: "live", idempotency_key: "call-3", stage: "final", retries: 1 },
     ]);
     expect(await d.stop("SIGTERM")).toBe(0);
     const stopped = verifyJson<AdvisedJson>(d.db, d.publicKey);
@@ -168,7 +169,7 @@ describe("events_dropped receipts", () => {
     expect(stopped.chains).toEqual([{ chain_id: "live", valid: true, count: 7, status: "interrupted", retries: 1 }]);
     expect(kinds(stopped)).toEqual([
       { kind: "events_dropped", chain_id: "live", receipts: 2, events: 5 },
-      { kind: "retried_call", chain_id: "live", idempotency_key: "call-3", retries: 1 },
+      { kind: "retried_call", chain_id: "live", idempotency_key: "call-3", stage: "final", retries: 1 },
     ]);
   });
 });
@@ -184,7 +185,7 @@ describe("--file: the same warnings", () => {
     expect(kinds(j)).toEqual([
       { kind: "no_terminator", chain_id: "test-chain", last_sequence: 5 },
       { kind: "events_dropped", chain_id: "test-chain", receipts: 1, events: 6 },
-      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "a", retries: 1 },
+      { kind: "retried_call", chain_id: "test-chain", idempotency_key: "a", stage: "final", retries: 1 },
     ]);
   });
 });

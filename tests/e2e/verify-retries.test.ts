@@ -47,9 +47,10 @@ describe("verify reports retries", () => {
     expect(j.retries).toEqual({
       count: 3,
       groups: [
-        { idempotency_key: "a", receipts: [{ chain_id: "test-chain", sequence: 2 }, { chain_id: "test-chain", sequence: 5 }] },
+        { idempotency_key: "a", stage: "final", receipts: [{ chain_id: "test-chain", sequence: 2 }, { chain_id: "test-chain", sequence: 5 }] },
         {
           idempotency_key: "b",
+          stage: "final",
           receipts: [{ chain_id: "test-chain", sequence: 3 }, { chain_id: "test-chain", sequence: 4 }, { chain_id: "test-chain", sequence: 7 }],
         },
       ],
@@ -62,7 +63,7 @@ describe("verify reports retries", () => {
     const j = verifyJson(f.db, f.keys.publicKey);
     expect(j.code).toBe(0);
     expect(j.chains.map((c) => [c.chain_id, c.retries])).toEqual([["first", 0], ["second", 1]]);
-    expect(j.retries.groups).toEqual([{ idempotency_key: "shared", receipts: [{ chain_id: "first", sequence: 2 }, { chain_id: "second", sequence: 1 }] }]);
+    expect(j.retries.groups).toEqual([{ idempotency_key: "shared", stage: "final", receipts: [{ chain_id: "first", sequence: 2 }, { chain_id: "second", sequence: 1 }] }]);
     const r = verifyDb(f.db, f.keys.publicKey);
     expect(r.stdout).toContain('  key "shared": chain first sequence 2; chain second sequence 1\n');
   });
@@ -73,7 +74,7 @@ describe("verify reports retries", () => {
     const f = chainFixture(5000, { batch: 1000, frames: keyed(keys) });
     const j = verifyJson(f.db, f.keys.publicKey);
     expect(j.code).toBe(0);
-    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "evt-17", receipts: [{ chain_id: "test-chain", sequence: 18 }, { chain_id: "test-chain", sequence: 4322 }] }] });
+    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "evt-17", stage: "final", receipts: [{ chain_id: "test-chain", sequence: 18 }, { chain_id: "test-chain", sequence: 4322 }] }] });
   });
 
   test("only the verified part of a broken chain counts: a repeat after the break is not listed", () => {
@@ -83,7 +84,7 @@ describe("verify reports retries", () => {
     expect(j.code).toBe(1);
     expect(j.chains[0]!.break).toMatchObject({ index: 5, sequence: 7 });
     // "a" (1 and 4) is before the break; "b" repeats at 7, which is where the chain breaks.
-    expect(j.retries.groups).toEqual([{ idempotency_key: "a", receipts: [{ chain_id: "test-chain", sequence: 1 }, { chain_id: "test-chain", sequence: 4 }] }]);
+    expect(j.retries.groups).toEqual([{ idempotency_key: "a", stage: "final", receipts: [{ chain_id: "test-chain", sequence: 1 }, { chain_id: "test-chain", sequence: 4 }] }]);
   });
 
   test("a call's stages share its key: pending, interim and final receipts are one call; a stage sent twice is a retry", () => {
@@ -99,7 +100,8 @@ describe("verify reports retries", () => {
     const f = chainFixture(6, { frames: (i) => frame(i, { idempotency_key: stages[i]![0], ...stages[i]![1] }) });
     const j = verifyJson(f.db, f.keys.publicKey);
     expect(j.code).toBe(0);
-    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "c2", receipts: [{ chain_id: "test-chain", sequence: 4 }, { chain_id: "test-chain", sequence: 5 }] }] });
+    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "c2", stage: "pending", receipts: [{ chain_id: "test-chain", sequence: 4 }, { chain_id: "test-chain", sequence: 5 }] }] });
+    expect(verifyDb(f.db, f.keys.publicKey).stdout).toContain('  key "c2" (pending receipts): chain test-chain sequences 4, 5\n');
   });
 
   test("--file: retries are listed the same way", () => {
@@ -112,7 +114,7 @@ describe("verify reports retries", () => {
     expect(j.chains[0]!.retries).toBe(2);
     expect(j.retries).toEqual({
       count: 2,
-      groups: [{ idempotency_key: "a", receipts: [1, 3, 5].map((sequence) => ({ chain_id: "test-chain", sequence })) }],
+      groups: [{ idempotency_key: "a", stage: "final", receipts: [1, 3, 5].map((sequence) => ({ chain_id: "test-chain", sequence })) }],
     });
   });
 
@@ -129,6 +131,6 @@ describe("verify reports retries", () => {
     const j = verifyJson(d.db, d.publicKey);
     expect(j.code).toBe(0);
     expect(j.chains).toEqual([{ chain_id: "live", valid: true, count: 4, status: "interrupted", retries: 1 }]);
-    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "call-2", receipts: [{ chain_id: "live", sequence: 2 }, { chain_id: "live", sequence: 3 }] }] });
+    expect(j.retries).toEqual({ count: 1, groups: [{ idempotency_key: "call-2", stage: "final", receipts: [{ chain_id: "live", sequence: 2 }, { chain_id: "live", sequence: 3 }] }] });
   });
 });

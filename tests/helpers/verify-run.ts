@@ -65,7 +65,7 @@ export interface VerifyJsonOut {
     break?: { index: number; sequence: number | null; receipt_id: string; reason: string; reasons: string[]; detail: string; columns?: string[] };
     key_mismatch?: { verification_method: string | null; fingerprint: string | null };
   }>;
-  retries: { count: number; groups: Array<{ idempotency_key: string; receipts: Array<{ chain_id: string; sequence: number }> }> };
+  retries: { count: number; groups: Array<{ idempotency_key: string; stage: string; receipts: Array<{ chain_id: string; sequence: number }> }> };
 }
 
 export function sql(db: string, statement: string, ...params: Array<string | number | null>): void {

@@ -20,8 +20,8 @@ describe("RetryTracker", () => {
     t.add(1, ...batch(["k49999", "fresh"], 0), Infinity);
     const groups = exactGroups(t.candidates(), (p) => final(p.chain === 0 ? keys[p.index] : ["k49999", "fresh"][p.index]));
     expect(groups).toEqual([
-      { idempotencyKey: "k7", receipts: [{ chain: 0, index: 7 }, { chain: 0, index: 40_000 }] },
-      { idempotencyKey: "k49999", receipts: [{ chain: 0, index: 49_999 }, { chain: 1, index: 0 }] },
+      { idempotencyKey: "k7", stage: "final", receipts: [{ chain: 0, index: 7 }, { chain: 0, index: 40_000 }] },
+      { idempotencyKey: "k49999", stage: "final", receipts: [{ chain: 0, index: 49_999 }, { chain: 1, index: 0 }] },
     ]);
   });
 
@@ -36,7 +36,7 @@ describe("RetryTracker", () => {
     const t = new RetryTracker();
     t.add(0, ...batch(["a", "a", "a"], 0), Infinity);
     const groups = exactGroups(t.candidates(), (p) => final(p.index === 1 ? "changed" : "a"));
-    expect(groups).toEqual([{ idempotencyKey: "a", receipts: [{ chain: 0, index: 0 }, { chain: 0, index: 2 }] }]);
+    expect(groups).toEqual([{ idempotencyKey: "a", stage: "final", receipts: [{ chain: 0, index: 0 }, { chain: 0, index: 2 }] }]);
   });
 
   test("nothing repeated: no candidates", () => {
@@ -50,7 +50,7 @@ describe("RetryTracker", () => {
     const keys = [at("call-1", "pending"), at("call-1", "interim"), at("call-1", "final"), at("call-2", "pending"), at("call-2", "pending"), at("call-2", "final")];
     const t = new RetryTracker();
     t.add(0, ...batch(keys, 0), Infinity);
-    expect(exactGroups(t.candidates(), (p) => keys[p.index])).toEqual([{ idempotencyKey: "call-2", receipts: [{ chain: 0, index: 3 }, { chain: 0, index: 4 }] }]);
+    expect(exactGroups(t.candidates(), (p) => keys[p.index])).toEqual([{ idempotencyKey: "call-2", stage: "pending", receipts: [{ chain: 0, index: 3 }, { chain: 0, index: 4 }] }]);
   });
 });
 
