@@ -91,7 +91,8 @@ export async function runDaemon({ config, log, now = new Date() }: DaemonOptions
     socket: socket.path, db: config.db, key: config.key, public_key: config.public_key,
     chain_id: writer.rootChainId, fingerprint: writer.fingerprint, config: config.config_file ?? null,
     allow_uids: [...lists.uids], allow_groups: [...lists.gids], socket_group: socketGid ?? null,
-  }, socketGid, log);
+  }, socketGid, log, () => ({ log: publication === null ? null : publication.statusLog() }));
+  if (publication !== null) publication.onStatusChange = () => status.refresh();
   status.start();
   let unsafeTimer: ReturnType<typeof setInterval> | undefined;
   if (socket.unsafe) {

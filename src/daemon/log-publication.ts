@@ -11,6 +11,7 @@ import { CheckpointFiles } from "./checkpoint-files.ts";
 import type { DaemonConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { WriterClient } from "./writer/client.ts";
+import type { StatusFileLog } from "../status/status-file.ts";
 
 /** How long a stopping daemon waits for its anchors to take the final checkpoint. */
 export const ANCHOR_DRAIN_MS = 3000;
@@ -40,13 +41,36 @@ class ProofReader {
 
 export class LogPublication {
   private readonly proofs: ProofReader;
+  /** Told when what statusLog() returns changed: a checkpoint, an anchor's success or failure. */
+  onStatusChange: (() => void) | null = null;
 
   private constructor(
     private readonly files: CheckpointFiles,
     readonly anchors: AnchorRunner,
     proofs: ProofReader,
+    private readonly writer: WriterClient,
+    private readonly intervalSeconds: number,
   ) {
     this.proofs = proofs;
+  }
+
+  /** The status file's `log` member: sizes, the newest checkpoint, each anchor's state. No key, no note. */
+  statusLog(): StatusFileLog {
+    const tlog = this.writer.tlog!;
+    const latest = this.writer.latestCheckpoint ?? tlog.latest;
+    // Every receipt committed since start became a leaf in its transaction.
+    const treeSize = Math.max(tlog.size + this.writer.stats.receipts, latest?.size ?? 0);
+    return {
+      origin: tlog.origin,
+      tree_size: treeSize,
+      checkpoint_size: latest?.size ?? null,
+      checkpoint_at: latest?.createdAt ?? null,
+      checkpoint_interval: this.intervalSeconds,
+      anchors: this.anchors.states().map((a) => ({
+        name: a.name, published: a.published, failures: a.failures, failed_attempts: a.failedAttempts, last_error: a.lastError,
+        last_published_size: a.lastPublishedSize, last_published_at: a.lastPublishedAt,
+      })),
+    };
   }
 
   static start(config: DaemonConfig, writer: WriterClient, log: Logger): LogPublication | null {
@@ -63,8 +87,10 @@ export class LogPublication {
     files.publishVkey(tlog.vkey);
     if (tlog.latest !== null) files.publish(tlog.latest);
     const proofs = new ProofReader(config.db);
+    let publication: LogPublication | null = null;
     const anchors = new AnchorRunner(config.anchors.map(createAnchor), {
       log,
+      onChange: () => publication?.onStatusChange?.(),
       proofsFor: (size) => proofs.proofsFor(size),
       onCosignatures: (size, anchor, lines) => {
         files.addCosignatures(size, lines);
@@ -74,8 +100,10 @@ export class LogPublication {
     writer.onCheckpoint = (c) => {
       files.publish(c);
       anchors.submit(c);
+      publication?.onStatusChange?.();
     };
-    return new LogPublication(files, anchors, proofs);
+    publication = new LogPublication(files, anchors, proofs, writer, config.checkpoint_interval);
+    return publication;
   }
 
   get checkpointPath(): string {

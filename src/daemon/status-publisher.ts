@@ -8,6 +8,8 @@ import { HEARTBEAT_MS, parseStatusFile, type DaemonStatusFile } from "../status/
 import type { Logger } from "./log.ts";
 
 const MODE = 0o640;
+/** Between rewrites asked for by refresh() (a checkpoint, an anchor's success or failure): at most one a second. */
+const REFRESH_MIN_MS = 1000;
 
 /** Replaces `path` by a new file in one rename, so a reader never sees half a file; never follows a symlink. */
 function writeAtomically(path: string, text: string, gid: number | undefined): void {
@@ -36,6 +38,9 @@ function writeAtomically(path: string, text: string, gid: number | undefined): v
 
 export class StatusPublisher {
   private timer: ReturnType<typeof setInterval> | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastWriteAt = 0;
+  private stopped = false;
   private failing = false;
 
   constructor(
@@ -44,7 +49,20 @@ export class StatusPublisher {
     /** The socket's group (socket_group), or undefined for the daemon's own. */
     private readonly gid: number | undefined,
     private readonly log: Logger,
+    /** Members that change while the daemon runs (the transparency log's), read at each write. */
+    private readonly live: () => Partial<DaemonStatusFile> = () => ({}),
   ) {}
+
+  /** Something shown in the file changed: rewrite it soon (at most once a second), not only at the next heartbeat. */
+  refresh(): void {
+    if (this.stopped || this.timer === undefined || this.refreshTimer !== undefined) return;
+    const wait = Math.max(0, this.lastWriteAt + REFRESH_MIN_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      if (!this.stopped) this.write();
+    }, wait);
+    this.refreshTimer.unref();
+  }
 
   start(): void {
     this.write();
@@ -53,7 +71,14 @@ export class StatusPublisher {
   }
 
   private write(): void {
-    const status: DaemonStatusFile = { ...this.content, updated_at: new Date().toISOString() };
+    this.lastWriteAt = Date.now();
+    let live: Partial<DaemonStatusFile> = {};
+    try {
+      live = this.live();
+    } catch {
+      // the fixed members are still worth publishing
+    }
+    const status: DaemonStatusFile = { ...this.content, ...live, updated_at: new Date().toISOString() };
     try {
       writeAtomically(this.path, `${JSON.stringify(status, null, 2)}\n`, this.gid);
       if (this.failing) this.log.info("status_file_recovered", { path: this.path });
@@ -66,7 +91,9 @@ export class StatusPublisher {
 
   /** Stops the heartbeat and removes the file, unless another daemon has replaced it since. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.refreshTimer);
     try {
       const current = parseStatusFile(readFileSync(this.path, "utf8"));
       if (typeof current !== "string" && current.pid === process.pid) unlinkSync(this.path);

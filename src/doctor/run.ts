@@ -11,6 +11,7 @@ import { databaseCheck, diskCheck } from "./database-checks.ts";
 import { hookCheck } from "./hook-check.ts";
 import { keyChecks } from "./key-checks.ts";
 import { roundTripCheck } from "./round-trip.ts";
+import { tlogCheck } from "./tlog-check.ts";
 
 export interface DoctorOptions extends ReaderFlags {
   full: boolean;
@@ -34,6 +35,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorJson> {
     ...keyChecks(ctx),
     databaseCheck(ctx),
     await chainCheck(ctx, options.full),
+    tlogCheck(ctx),
     diskCheck(ctx),
     clockCheck(ctx),
     hookCheck(ctx),

@@ -2,7 +2,8 @@
 // per fact, a fix under anything that needs one.
 import type { Paint } from "../cli/color.ts";
 import { ago, bytes, count } from "./format.ts";
-import type { StatusJson } from "./report.ts";
+import type { StatusJson, TransparencyLogJson } from "./report.ts";
+import type { StatusFileAnchor } from "./status-file.ts";
 
 const LABEL = 11;
 
@@ -52,5 +53,31 @@ export function renderStatus(s: StatusJson, p: Paint, now = new Date()): string 
   } else {
     row("key", `unknown: ${k.error}`);
   }
+  if (s.transparency_log !== null) logRows(s.transparency_log, row, fix);
   return `${lines.join("\n")}\n`;
+}
+
+/** "ok, 12 published, the newest at size 1,200" or "failing: 3 attempts in a row (5 in all), last: <error>". */
+export function anchorState(a: StatusFileAnchor): string {
+  if (a.failed_attempts > 0) {
+    return `failing: ${count(a.failed_attempts)} failed ${a.failed_attempts === 1 ? "attempt" : "attempts in a row"}${a.failures > a.failed_attempts ? ` (${count(a.failures)} in all)` : ""}, last: ${a.last_error ?? "unknown error"}`;
+  }
+  if (a.last_published_size === null) return "ok, nothing to publish yet";
+  return `ok, ${count(a.published)} published, the newest at size ${count(a.last_published_size)}`;
+}
+
+function logRows(t: TransparencyLogJson, row: (label: string, text: string) => void, fix: (text: string | null) => void): void {
+  const notInTree = t.not_in_tree > 0 ? `, ${count(t.not_in_tree)} not yet (added at the daemon's next start)` : "";
+  const off = t.daemon_enabled === false ? "; turned off in the running daemon (transparency_log = false)" : "";
+  row("log", `${t.origin ?? "origin not known yet"}: ${count(t.tree_size)} ${t.tree_size === 1 ? "receipt" : "receipts"} in the tree${notInTree}${off}`);
+  const pending = t.not_in_checkpoint === 0 ? "every receipt covered" : `${count(t.not_in_checkpoint)} ${t.not_in_checkpoint === 1 ? "receipt" : "receipts"} in no checkpoint yet`;
+  const c = t.checkpoint;
+  row("checkpoint", c === null ? `none yet; ${pending}` : `size ${count(c.size)}, signed ${c.created_at} (${ago(c.age_seconds)}); ${pending}`);
+  if (t.cosignatures.length > 0) {
+    row("cosigned", t.cosignatures.map((w) => `${w.key_name} up to size ${count(w.size)} (${count(w.count)} stored)`).join("; "));
+  }
+  for (const a of t.anchors ?? []) {
+    row("anchor", `${a.name}: ${anchorState(a)}`);
+    if (a.failed_attempts > 0) fix(`see the daemon's log (anchor_failed); it retries with backoff up to every minute`);
+  }
 }

@@ -8,6 +8,9 @@ import { discover, leftover, liveStatus, type Discovery } from "./discover.ts";
 import { explainConnection, type Explained } from "./explain.ts";
 import { probeConnect, type ConnectOutcome } from "./probe.ts";
 import { summarizeRecord } from "./record.ts";
+import type { DaemonStatusFile, StatusFileAnchor } from "./status-file.ts";
+import { summarizeTlog, type TlogSummary, type WitnessCosigned } from "./tlog-summary.ts";
+import { encodeBase64 } from "../tlog/note.ts";
 import { candidateSockets, readerPaths, readReaderConfig, shellSocket, type ReaderFlags, type Sourced } from "./targets.ts";
 import { UserFacingError } from "../errors.ts";
 
@@ -36,6 +39,45 @@ export interface StatusJson {
   receipts: { total: number; last_hour: number } | null;
   events_dropped: { receipts: number; events: number } | null;
   key: { public_key: string; public_key_from: string; fingerprint: string | null; error: string | null; daemon_fingerprint: string | null };
+  /** Null when the database has no transparency log (or cannot be read). */
+  transparency_log: TransparencyLogJson | null;
+}
+
+export interface TransparencyLogJson {
+  /** The newest checkpoint's origin, else the running daemon's; null when neither is known. */
+  origin: string | null;
+  /** Receipts in the Merkle tree. */
+  tree_size: number;
+  /** Receipts not in the tree (written while the log was off; the daemon adds them at its next start). */
+  not_in_tree: number;
+  checkpoint: { size: number; root: string; created_at: string; age_seconds: number } | null;
+  /** Receipts no checkpoint covers yet, and the date of the oldest of them. */
+  not_in_checkpoint: number;
+  oldest_not_in_checkpoint: string | null;
+  /** Per witness key: its newest cosigned size and how many cosignatures are stored. */
+  cosignatures: WitnessCosigned[];
+  /** Whether the running daemon keeps the log (its status file); null when no running daemon says. */
+  daemon_enabled: boolean | null;
+  /** The running daemon's anchors and their state; null when no running daemon says. */
+  anchors: StatusFileAnchor[] | null;
+}
+
+export function transparencyLogJson(t: TlogSummary, daemon: DaemonStatusFile | null, now: Date): TransparencyLogJson {
+  const live = daemon?.log;
+  const c = t.checkpoint;
+  return {
+    origin: t.origin ?? live?.origin ?? null,
+    tree_size: t.treeSize,
+    not_in_tree: t.unlogged,
+    checkpoint: c === null ? null : {
+      size: c.size, root: encodeBase64(c.root), created_at: c.createdAt, age_seconds: Math.round((now.getTime() - Date.parse(c.createdAt)) / 1000),
+    },
+    not_in_checkpoint: t.uncovered,
+    oldest_not_in_checkpoint: t.oldestUncoveredAt,
+    cosignatures: t.witnesses,
+    daemon_enabled: live === undefined ? null : live !== null,
+    anchors: live == null ? null : live.anchors,
+  };
 }
 
 function filesSize(db: string): number | null {
@@ -84,11 +126,17 @@ export async function gatherStatus(flags: ReaderFlags, now = new Date()): Promis
 
   let database: StatusJson["database"] = { path: paths.db.path, path_from: paths.db.from, size_bytes: filesSize(paths.db.path), readable: false, error: null };
   let record: ReturnType<typeof summarizeRecord> | null = null;
+  let tlog: TlogSummary | null = null;
   try {
     const reader = new ReadOnlyDatabase(paths.db.path);
     try {
       record = summarizeRecord(reader.db, now);
       database = { ...database, readable: true };
+      try {
+        tlog = summarizeTlog(reader.db);
+      } catch {
+        // Damaged log tables: doctor and verify say what is wrong; the rest of the screen stands.
+      }
     } finally {
       reader.close();
     }
@@ -126,5 +174,6 @@ export async function gatherStatus(flags: ReaderFlags, now = new Date()): Promis
     receipts: record === null ? null : { total: record.total, last_hour: record.lastHour },
     events_dropped: record === null ? null : record.dropped,
     key,
+    transparency_log: tlog === null ? null : transparencyLogJson(tlog, daemonStatus, now),
   };
 }

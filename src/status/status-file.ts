@@ -33,6 +33,39 @@ export interface DaemonStatusFile {
   allow_groups: number[];
   /** The group given the socket, or null for the daemon's own group. */
   socket_group: number | null;
+  /**
+   * The transparency log as the daemon sees it: null when it is turned off;
+   * absent in files of daemons older than this member (readers treat it as unknown).
+   */
+  log?: StatusFileLog | null;
+}
+
+/** One anchor's state in the status file (docs/protocol.md §9.8). */
+export interface StatusFileAnchor {
+  /** As named in the daemon's log: file:<path>, syslog, syslog:<socket>, witness:<URL>. */
+  name: string;
+  /** Checkpoints it took since the daemon started. */
+  published: number;
+  /** Failed attempts since the daemon started. */
+  failures: number;
+  /** Failed attempts since its last success: 0 when healthy. */
+  failed_attempts: number;
+  /** The error of the last failed attempt while it is failing, else null. */
+  last_error: string | null;
+  last_published_size: number | null;
+  last_published_at: string | null;
+}
+
+export interface StatusFileLog {
+  origin: string;
+  /** Leaves in the tree: receipts the log covers. */
+  tree_size: number;
+  /** The newest checkpoint's size and signing time (null before the first one). */
+  checkpoint_size: number | null;
+  checkpoint_at: string | null;
+  /** The daemon's checkpoint_interval, in seconds. */
+  checkpoint_interval: number;
+  anchors: StatusFileAnchor[];
 }
 
 /** `<socket dir>/<socket name without .sock>.status.json`, e.g. /run/agentreceipts/events.status.json. */
@@ -53,6 +86,25 @@ function isId(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
+function isAnchor(v: unknown): v is StatusFileAnchor {
+  if (typeof v !== "object" || v === null) return false;
+  const a = v as Record<string, unknown>;
+  const sizeOrNull = (x: unknown) => x === null || isId(x);
+  const textOrNull = (x: unknown) => x === null || typeof x === "string";
+  return typeof a.name === "string" && isId(a.published) && isId(a.failures) && isId(a.failed_attempts)
+    && textOrNull(a.last_error) && sizeOrNull(a.last_published_size) && textOrNull(a.last_published_at);
+}
+
+function parseLog(v: unknown): StatusFileLog | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const l = v as Record<string, unknown>;
+  if (typeof l.origin !== "string" || !isId(l.tree_size)) return null;
+  if (l.checkpoint_size !== null && !isId(l.checkpoint_size)) return null;
+  if (l.checkpoint_at !== null && typeof l.checkpoint_at !== "string") return null;
+  if (!Array.isArray(l.anchors) || !l.anchors.every(isAnchor)) return null;
+  return l as unknown as StatusFileLog;
+}
+
 /** The status file's content, or why it is not one. */
 export function parseStatusFile(text: string): DaemonStatusFile | string {
   let value: unknown;
@@ -71,7 +123,10 @@ export function parseStatusFile(text: string): DaemonStatusFile | string {
   }
   if (o.config !== null && typeof o.config !== "string") return `"config" is not a string or null`;
   if (o.socket_group !== null && !isId(o.socket_group)) return `"socket_group" is not an id or null`;
-  return o as unknown as DaemonStatusFile;
+  // Added later: an older daemon has no "log"; one that does not parse is ignored (the file is a hint), not fatal.
+  const status = { ...o } as unknown as DaemonStatusFile;
+  if (o.log === undefined || (o.log !== null && parseLog(o.log) === null)) delete status.log;
+  return status;
 }
 
 export function readStatusFile(path: string): StatusFileRead {

@@ -13,6 +13,17 @@ export interface AnchorStats {
   failures: number;
 }
 
+/** What the status file says of an anchor (src/status/status-file.ts). */
+export interface AnchorState extends AnchorStats {
+  name: string;
+  /** Failed attempts since the last success. */
+  failedAttempts: number;
+  /** The last failure's error while failing, else null. */
+  lastError: string | null;
+  lastPublishedSize: number | null;
+  lastPublishedAt: string | null;
+}
+
 interface Slot {
   anchor: Anchor;
   pending: AnchorCheckpoint | null;
@@ -20,6 +31,8 @@ interface Slot {
   timer: ReturnType<typeof setTimeout> | null;
   retryMs: number;
   failedAttempts: number;
+  lastError: string | null;
+  lastPublished: { size: number; at: string } | null;
   stats: AnchorStats;
 }
 
@@ -29,6 +42,8 @@ export interface AnchorRunnerOptions {
   proofsFor(size: number): AnchorProofs;
   /** Cosignature lines an anchor returned for the checkpoint of `size`. */
   onCosignatures(size: number, anchor: string, lines: string[]): void;
+  /** After each publication and each failure (the status file shows anchors' states). */
+  onChange?(): void;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -44,7 +59,8 @@ export class AnchorRunner {
     this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
     this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
     this.slots = anchors.map((anchor) => ({
-      anchor, pending: null, running: false, timer: null, retryMs: this.retryMinMs, failedAttempts: 0, stats: { published: 0, failures: 0 },
+      anchor, pending: null, running: false, timer: null, retryMs: this.retryMinMs, failedAttempts: 0, lastError: null, lastPublished: null,
+      stats: { published: 0, failures: 0 },
     }));
   }
 
@@ -54,6 +70,13 @@ export class AnchorRunner {
 
   stats(): Record<string, AnchorStats> {
     return Object.fromEntries(this.slots.map((s) => [s.anchor.name, { ...s.stats }]));
+  }
+
+  states(): AnchorState[] {
+    return this.slots.map((s) => ({
+      name: s.anchor.name, ...s.stats, failedAttempts: s.failedAttempts, lastError: s.lastError,
+      lastPublishedSize: s.lastPublished?.size ?? null, lastPublishedAt: s.lastPublished?.at ?? null,
+    }));
   }
 
   /** Queues the checkpoint for every anchor; never waits. */
@@ -81,12 +104,15 @@ export class AnchorRunner {
         this.opts.log.info("anchor_recovered", { anchor: slot.anchor.name, size: checkpoint.size, failed_attempts: slot.failedAttempts });
       }
       slot.failedAttempts = 0;
+      slot.lastError = null;
+      slot.lastPublished = { size: checkpoint.size, at: new Date().toISOString() };
       slot.retryMs = this.retryMinMs;
       const lines = result.cosignatures ?? [];
       if (lines.length > 0) this.opts.onCosignatures(checkpoint.size, slot.anchor.name, lines);
     } catch (err) {
       slot.stats.failures++;
       slot.failedAttempts++;
+      slot.lastError = (err as Error).message;
       this.opts.log.error("anchor_failed", {
         anchor: slot.anchor.name, size: checkpoint.size, error: (err as Error).message, failed_attempts: slot.failedAttempts, retry_ms: slot.retryMs,
       });
@@ -99,6 +125,7 @@ export class AnchorRunner {
       return;
     } finally {
       slot.running = false;
+      this.opts.onChange?.();
     }
     if (slot.pending !== null) void this.run(slot);
     else this.wakeIfIdle();

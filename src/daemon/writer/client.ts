@@ -53,6 +53,8 @@ export class WriterClient {
   onCheckpoint: ((c: IssuedCheckpoint) => void) | null = null;
   /** Checkpoints issued since start. */
   checkpoints = 0;
+  /** The newest checkpoint issued since start. */
+  latestCheckpoint: IssuedCheckpoint | null = null;
 
   private constructor(private readonly log: Logger, private readonly onCommitted: (throughNo: number) => void) {
     this.worker = new Worker(workerPath(WORKERS.writer));
@@ -199,6 +201,7 @@ export class WriterClient {
         return;
       case "checkpoint":
         this.checkpoints++;
+        if (this.latestCheckpoint === null || msg.checkpoint.size >= this.latestCheckpoint.size) this.latestCheckpoint = msg.checkpoint;
         this.onCheckpoint?.(msg.checkpoint);
         return;
       case "checkpoint_failed":
