@@ -62,6 +62,7 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
 export class ServerLifetime {
   readonly ended: Promise<Ended>;
   private stopping = false;
+  private killArmed = false;
   private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
 
   constructor(private readonly child: ServerProcess, private readonly graceMs: number) {
@@ -89,5 +90,19 @@ export class ServerLifetime {
 
   signal(sig: NodeJS.Signals): void {
     if (!this.exited) this.child.kill(sig);
+  }
+
+  /**
+   * A signal the proxy itself got: passed on, and SIGKILL follows after twice
+   * the grace period (the EOF ladder's whole length) if the server is still
+   * there. Whoever stops the proxy wants it gone: a server that ignores the
+   * signal must not keep the proxy alive, nor leave the client to SIGKILL the
+   * proxy, which would lose the open calls' final records.
+   */
+  forward(sig: NodeJS.Signals): void {
+    this.signal(sig);
+    if (this.killArmed || this.exited) return;
+    this.killArmed = true;
+    this.timers.push(setTimeout(() => this.signal("SIGKILL"), 2 * this.graceMs));
   }
 }

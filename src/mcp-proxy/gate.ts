@@ -4,9 +4,10 @@
 // denies (answered with a JSON-RPC error, never forwarded) or pauses (held,
 // alone: other traffic keeps flowing, until approve/deny or the timeout).
 import type { ApprovalServer } from "./approval-server.ts";
-import { arrayElements } from "./batch.ts";
+import { forEachArrayElement } from "./batch.ts";
 import { classify, errorResponse, idKey, isObject, type RpcMessage } from "./jsonrpc.ts";
 import type { Line } from "./lines.ts";
+import { SkeletonParser } from "./skeleton.ts";
 import { decide, type Policy, type Verdict } from "./policy.ts";
 import type { CallTracker, TrackedCall } from "./tracker.ts";
 
@@ -42,6 +43,13 @@ interface Held {
 const FORWARD: ElementVerdict = { kind: "forward" };
 const NEWLINE = Buffer.from("\n");
 
+/** One element of a long batch, read the way the line splitter reads a long line. */
+function messageSkeleton(bytes: Buffer): unknown {
+  const parser = new SkeletonParser();
+  parser.push(bytes);
+  return parser.finish();
+}
+
 export class ClientGate {
   private readonly held = new Map<string, Held>();
 
@@ -61,17 +69,48 @@ export class ClientGate {
       else if (v.kind === "hold") this.hold(v.call, v.verdict, Buffer.concat(raw));
       return;
     }
-    const verdicts = value.map((element) => this.element(classify(element), line));
-    if (raw === null) return;
-    if (verdicts.every((v) => v.kind === "forward")) return this.forward(raw, terminated);
-    // Some elements are held back: the others go on as a batch of their original texts.
-    const texts = arrayElements(Buffer.concat(raw).toString("utf8")) ?? value.map((e) => JSON.stringify(e));
-    const kept: string[] = [];
-    verdicts.forEach((v, i) => {
-      if (v.kind === "forward") kept.push(texts[i]!);
-      else if (v.kind === "hold") this.hold(v.call, v.verdict, Buffer.from(texts[i]!, "utf8"));
+    if (raw === null) {
+      for (const element of value) this.element(classify(element), line);
+      return;
+    }
+    this.batch(value, line, raw, terminated);
+  }
+
+  /**
+   * A batch through the gated relay: every element is judged, also those a
+   * long line's skeleton does not keep (it keeps the first 1024; the rest are
+   * read here, one at a time, from the bytes the gate holds anyway), so that
+   * no call late in a batch escapes the policy. The elements not refused go
+   * on as a batch of their original bytes.
+   */
+  private batch(value: unknown[], line: Line, raw: Buffer[], terminated: boolean): void {
+    const text = raw.length === 1 ? raw[0]! : Buffer.concat(raw);
+    /** [start, end) of the elements not forwarded, in order. */
+    const withheld: number[] = [];
+    forEachArrayElement(text, (start, end, i) => {
+      // Only an object can be a message: other elements are not read.
+      const element = line.complete ? value[i] : text[start] === 0x7b ? messageSkeleton(text.subarray(start, end)) : undefined;
+      const v = this.element(classify(element), line);
+      if (v.kind === "forward") return;
+      if (v.kind === "hold") this.hold(v.call, v.verdict, Buffer.from(text.subarray(start, end)));
+      withheld.push(start, end);
     });
-    if (kept.length > 0) this.deps.lineToServer(Buffer.from(`[${kept.join(",")}]`, "utf8"));
+    if (withheld.length === 0) return this.forward(raw, terminated);
+    const out = Buffer.allocUnsafe(text.length);
+    let n = 0;
+    let next = 0;
+    let kept = 0;
+    forEachArrayElement(text, (start, end) => {
+      if (withheld[next] === start) {
+        next += 2;
+        return;
+      }
+      out[n++] = kept++ === 0 ? 0x5b : 0x2c;
+      n += text.copy(out, n, start, end);
+    });
+    if (kept === 0) return;
+    out[n++] = 0x5d;
+    this.deps.lineToServer(out.subarray(0, n));
   }
 
   /** Refuses every held call (the proxy is shutting down). */

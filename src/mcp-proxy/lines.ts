@@ -13,6 +13,8 @@ export interface Line {
   complete: boolean;
   /** Length of the line in bytes, without its newline. */
   bytes: number;
+  /** Elements of a long line's batch past the skeleton's cap (not in `value`). */
+  elementsNotKept?: number;
   /** `sha256:<hex>` of the line's bytes as sent, without its newline. */
   digest(): string;
 }
@@ -67,23 +69,69 @@ class LongLine {
   finish(): Line {
     const value = this.json === true ? this.parser.finish() : undefined;
     const digest = `sha256:${this.hash.digest("hex")}`;
-    return { value, complete: false, bytes: this.size, digest: () => digest };
+    return { value, complete: false, bytes: this.size, digest: () => digest, elementsNotKept: this.parser.batchElementsNotKept };
+  }
+}
+
+/** Parts at least this long are always kept as read; shorter ones are copied together once a line has many. */
+const KEEP_PART_BYTES = 16 * 1024;
+const KEEP_PARTS = 64;
+
+/**
+ * The bytes of one line as read. A line that arrives in tiny reads (a client
+ * writing a byte at a time) would cost a Buffer object per read, some hundred
+ * bytes each: past the first few parts, short ones are copied into shared
+ * blocks. A line read in a few parts (the usual case) is never copied.
+ */
+class RawLine {
+  private parts: Buffer[] = [];
+  private block: Buffer | null = null;
+  private used = 0;
+
+  push(part: Buffer): void {
+    if (part.length >= KEEP_PART_BYTES || (this.block === null && this.parts.length < KEEP_PARTS)) {
+      this.seal();
+      this.parts.push(part);
+      return;
+    }
+    if (this.block !== null && this.used + part.length > this.block.length) this.seal();
+    if (this.block === null) {
+      this.block = Buffer.allocUnsafe(KEEP_PART_BYTES);
+      this.used = 0;
+    }
+    part.copy(this.block, this.used);
+    this.used += part.length;
+  }
+
+  /** The line's parts; the RawLine starts over empty. */
+  take(): Buffer[] {
+    this.seal();
+    const parts = this.parts;
+    this.parts = [];
+    return parts;
+  }
+
+  private seal(): void {
+    if (this.block === null) return;
+    if (this.used > 0) this.parts.push(this.block.subarray(0, this.used));
+    this.block = null;
   }
 }
 
 export class LineSplitter {
-  private parts: Buffer[] = [];
+  /** The current line while it is short enough to parse whole. */
+  private readonly parts = new RawLine();
   private size = 0;
   private long: LongLine | null = null;
   /** Bytes of the current line kept for forwarding (gated relay only). */
-  private raw: Buffer[] | null;
+  private readonly raw: RawLine | null;
 
   constructor(
     private readonly sink: LineSink,
     private readonly bufferLimit: number,
     keepRaw = false,
   ) {
-    this.raw = keepRaw ? [] : null;
+    this.raw = keepRaw ? new RawLine() : null;
   }
 
   push(chunk: Buffer): void {
@@ -115,19 +163,16 @@ export class LineSplitter {
       return;
     }
     this.long = new LongLine();
-    for (const p of this.parts) this.long.push(p);
+    for (const p of this.parts.take()) this.long.push(p);
     this.long.push(part);
-    this.parts = [];
     this.size = 0;
   }
 
   private endLine(terminated: boolean): void {
-    const line = this.long !== null ? this.long.finish() : smallLine(this.parts, this.size);
-    const raw = this.raw;
-    this.parts = [];
+    const line = this.long !== null ? this.long.finish() : smallLine(this.parts.take(), this.size);
+    const raw = this.raw?.take() ?? null;
     this.size = 0;
     this.long = null;
-    if (raw !== null) this.raw = [];
     this.sink.line(line, raw, terminated);
   }
 }

@@ -37,9 +37,17 @@ export class Outlet {
     if (this.atBoundary) this.flushInjected();
   }
 
-  /** Resolves once everything written so far is handed to the OS (or the destination failed). */
+  /**
+   * The stream has ended: writes the proxy's waiting lines, and resolves once
+   * everything written so far is handed to the OS (or the destination failed).
+   */
   flush(): Promise<void> {
-    if (this.injected.length > 0) this.flushInjected();
+    if (this.injected.length > 0) {
+      // The stream stopped inside a line (a server that died mid-write), which no more bytes will
+      // end: a newline first, or the proxy's answer would be glued to that line and unreadable.
+      if (!this.atBoundary) this.write(Buffer.from("\n"), true);
+      this.flushInjected();
+    }
     return new Promise((resolve) => {
       if (this.closed || this.dest.destroyed) return resolve();
       this.dest.write("", () => resolve());

@@ -101,8 +101,9 @@ export function parsePolicy(text: string, file: string): Policy {
   }
 
   const seconds = (v: unknown, line: number, name: string): number => {
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || v > MAX_TIMEOUT_SECONDS) {
-      throw at.problem(line, `${name} must be a number of seconds, > 0 and <= ${MAX_TIMEOUT_SECONDS} (got ${JSON.stringify(v)})`);
+    // At least a millisecond: the timer counts whole milliseconds, and 0 would refuse every paused call at once.
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0.001 || v > MAX_TIMEOUT_SECONDS) {
+      throw at.problem(line, `${name} must be a number of seconds, from 0.001 to ${MAX_TIMEOUT_SECONDS} (got ${typeof v === "number" ? String(v) : JSON.stringify(v)})`);
     }
     return Math.round(v * 1000);
   };

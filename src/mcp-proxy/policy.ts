@@ -21,7 +21,7 @@ export function globPattern(glob: string): RegExp {
 export interface Matcher {
   /** null: any tool. */
   tools: RegExp[] | null;
-  /** null: any server (also an unknown one). */
+  /** null: any server (also an unknown one); see ruleMatches for rules when the name is unknown. */
   servers: RegExp[] | null;
 }
 
@@ -67,8 +67,20 @@ function effectiveActionType(declared: string | undefined, tool: string, server:
   return server ? `${MCP_CHANNEL}.${server}.${tool}` : `${MCP_CHANNEL}.${tool}`;
 }
 
+/**
+ * A rule naming servers, while the server's name is unknown (no `--name`, and
+ * no `serverInfo` yet: a 2026-07-28 client may skip discovery): a `deny` or
+ * `pause` rule applies rather than being skipped, so that leaving the name
+ * unknown cannot get a call past a server-scoped refusal; an `allow` rule
+ * does not.
+ */
+function ruleMatches(r: PolicyRule, tool: string, server: string | undefined): boolean {
+  if (server === undefined && r.servers !== null) return r.action !== "allow" && matches({ tools: r.tools, servers: null }, tool, server);
+  return matches(r, tool, server);
+}
+
 export function decide(policy: Policy, tool: string, server: string | undefined): Verdict {
   const risk = riskLevelOf(effectiveActionType(actionTypeFor(policy, tool, server), tool, server));
-  const rule = policy.rules.find((r) => matches(r, tool, server) && (r.risks === null || r.risks.includes(risk))) ?? policy.fallback;
+  const rule = policy.rules.find((r) => ruleMatches(r, tool, server) && (r.risks === null || r.risks.includes(risk))) ?? policy.fallback;
   return { action: rule.action, rule: rule.name, timeoutMs: rule.timeoutMs, risk };
 }

@@ -13,6 +13,7 @@ import { LineSplitter, type Line } from "./lines.ts";
 import { Outlet } from "./outlet.ts";
 import { actionTypeFor, type Policy } from "./policy.ts";
 import { Recorder } from "./recorder.ts";
+import { DEFAULT_SKELETON_LIMITS } from "./skeleton.ts";
 import { CallTracker, type CallEvent } from "./tracker.ts";
 
 export interface ProxyOptions {
@@ -98,14 +99,27 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
       fallback?.();
     }
   };
+  // A batch of more than 1024 messages in one line over 1 MiB: the skeleton keeps the first 1024.
+  // The gated relay reads the rest from the bytes it holds; otherwise they go through unrecorded.
+  let warnedBatch = false;
+  const untracked = (line: Line) => {
+    if (warnedBatch || line.elementsNotKept === undefined || line.elementsNotKept === 0) return;
+    warnedBatch = true;
+    const kept = DEFAULT_SKELETON_LIMITS.maxEntries;
+    notice(`warning: a batch of ${line.elementsNotKept + kept} messages in one line of ${line.bytes} bytes: messages after the ${kept}th are relayed but not recorded (warned once)`);
+  };
   const clientLines = new LineSplitter({
-    line: (line, raw, terminated) => guarded(() => gate.line(line, raw, terminated), () => {
+    line: (line, raw, terminated) => guarded(() => {
+      if (raw === null) untracked(line);
+      gate.line(line, raw, terminated);
+    }, () => {
       for (const part of raw ?? []) toServer.raw(part);
       if (raw !== null && terminated) toServer.raw(Buffer.from("\n"));
     }),
   }, BUFFER_LIMIT, gated);
   const serverLines = new LineSplitter({
     line: (line: Line) => guarded(() => {
+      untracked(line);
       for (const m of messagesOf(line.value)) if (m.kind === "response") tracker.response(m.id, m.result, m.error, m.isError, line);
     }),
   }, BUFFER_LIMIT);
@@ -116,6 +130,9 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
     if (clientGone) return;
     clientGone = true;
     clientLines.finish();
+    // The server's stdin closes now: a held call could no longer reach it, so it is refused
+    // at once (the client may still read its answer) rather than approved into the void.
+    guarded(() => gate.shutdown());
     lifetime.stop();
   };
   process.stdin.on("data", (chunk: Buffer) => {
@@ -144,7 +161,7 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
   let signalled: NodeJS.Signals | undefined;
   const forward = (sig: NodeJS.Signals) => {
     signalled = sig;
-    lifetime.signal(sig);
+    lifetime.forward(sig);
   };
   for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
 

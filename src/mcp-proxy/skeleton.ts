@@ -15,9 +15,35 @@ export interface SkeletonLimits {
   maxString: number;
   /** Entries kept per container; further entries are skipped. */
   maxEntries: number;
+  /**
+   * Keep only what the proxy reads of a JSON-RPC message or batch (MESSAGE_KEYS),
+   * instead of everything within maxDepth / maxEntries. An entry cap would let
+   * a long line hide a message's `name` or `method` behind a thousand other
+   * keys from the tracker and the policy; a whitelist keeps those whatever
+   * precedes them, and keeps memory small (a payload of small numbers no
+   * longer costs a JS value each). A batch keeps maxEntries elements.
+   */
+  messages?: boolean;
 }
 
-export const DEFAULT_SKELETON_LIMITS: SkeletonLimits = { maxDepth: 4, maxString: 16 * 1024, maxEntries: 1024 };
+export const DEFAULT_SKELETON_LIMITS: SkeletonLimits = { maxDepth: 4, maxString: 16 * 1024, maxEntries: 1024, messages: true };
+
+/** What a kept container is, in messages mode ("any": not in messages mode). */
+type Role = "any" | "batch" | "message" | "body" | "meta" | "info" | "content" | "item";
+
+/** Keys kept per role (tracker.ts, jsonrpc.ts, gate.ts read nothing else), and the role of a container under each. */
+const MESSAGE_KEYS: Partial<Record<Role, Record<string, Role | null>>> = {
+  message: { jsonrpc: null, id: null, method: null, params: "body", result: "body", error: "body" },
+  body: {
+    name: null, arguments: null, _meta: "meta", requestId: null, reason: null, requestState: null, inputResponses: null,
+    isError: null, resultType: null, serverInfo: "info", content: "content", code: null, message: null,
+  },
+  meta: { "claudecode/toolUseId": null },
+  info: { name: null },
+  item: { type: null, text: null },
+};
+/** Content blocks kept of a result (their texts make an isError result's error text). */
+const MAX_CONTENT_ITEMS = 16;
 
 const VALUE = 0;
 const ARRAY_START = 1;
@@ -34,6 +60,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 interface Container {
+  role: Role;
   /** null: this container is being skipped, not kept. */
   value: Record<string, unknown> | unknown[] | null;
   isObject: boolean;
@@ -64,6 +91,16 @@ export class SkeletonParser {
   private carriedBackslashes = 0;
   private scalar = "";
   private scalarKept = false;
+  /**
+   * Containers nested inside a skipped one, one bit each (1: an object):
+   * all the parser needs of them is which bracket closes them. A Container
+   * object per level would cost some 50 bytes per `[` of a line nested
+   * millions deep (gigabytes for a 64 MiB line of `[`).
+   */
+  private skipped: Uint8Array | null = null;
+  private skippedDepth = 0;
+  /** Elements of a top-level array (a batch) past the entry cap: parsed, not kept. */
+  batchElementsNotKept = 0;
 
   constructor(private readonly limits: SkeletonLimits = DEFAULT_SKELETON_LIMITS) {}
 
@@ -122,9 +159,13 @@ export class SkeletonParser {
         case AFTER: {
           i++;
           const top = this.stack[this.stack.length - 1];
-          if (top === undefined) this.state = FAILED;
-          else if (b === 0x2c) this.state = top.isObject ? KEY : VALUE;
-          else if (b === (top.isObject ? 0x7d : 0x5d)) this.close(top.isObject);
+          if (top === undefined) {
+            this.state = FAILED;
+            break;
+          }
+          const isObject = this.skippedDepth > 0 ? this.skippedIsObject(this.skippedDepth - 1) : top.isObject;
+          if (b === 0x2c) this.state = isObject ? KEY : VALUE;
+          else if (b === (isObject ? 0x7d : 0x5d)) this.close(isObject);
           else this.state = FAILED;
           break;
         }
@@ -140,21 +181,70 @@ export class SkeletonParser {
     return this.state === DONE ? this.result : undefined;
   }
 
-  /** Whether the value that starts now is kept: its container is kept, not too deep, not past the entry cap. */
+  /** Whether the value that starts now is kept: its container is kept, its key is, and it is not past the entry cap. */
   private keepsNext(): boolean {
+    if (this.skippedDepth > 0) return false;
     const parent = this.stack[this.stack.length - 1];
     if (parent === undefined) return true;
-    if (parent.value === null || parent.entries >= this.limits.maxEntries) return false;
+    if (parent.value === null || !this.hasRoom(parent)) return false;
     return !parent.isObject || parent.key !== null;
   }
 
+  /**
+   * Whether one more entry of `c` is kept. In messages mode objects keep a
+   * fixed set of keys; a batch keeps its first maxEntries elements (the
+   * gated relay reads the others from the line's bytes; see gate.ts).
+   */
+  private hasRoom(c: Container): boolean {
+    if (c.role === "any" || c.role === "batch") return c.entries < this.limits.maxEntries;
+    if (c.role === "content") return c.entries < MAX_CONTENT_ITEMS;
+    return true;
+  }
+
+  /** The role of a container opening now under a kept `parent` (null: not kept). */
+  private roleOf(parent: Container | undefined, isObject: boolean): Role | null {
+    if (!this.limits.messages) return this.stack.length < this.limits.maxDepth ? "any" : null;
+    if (parent === undefined) return isObject ? "message" : "batch";
+    if (parent.role === "batch") return isObject ? "message" : null;
+    if (parent.role === "content") return isObject ? "item" : null;
+    const role = parent.key === null ? null : MESSAGE_KEYS[parent.role]?.[parent.key] ?? null;
+    // `content` is an array of blocks; the others are objects.
+    return role !== null && isObject === (role !== "content") ? role : null;
+  }
+
   private open(isObject: boolean): void {
-    const kept = this.keepsNext() && this.stack.length < this.limits.maxDepth;
-    this.stack.push({ value: kept ? (isObject ? {} : []) : null, isObject, key: null, entries: 0 });
+    const parent = this.stack[this.stack.length - 1];
+    if (this.skippedDepth > 0 || (parent !== undefined && parent.value === null)) {
+      // Inside a skipped container: one bit, however deep the nesting goes.
+      let bits = this.skipped ?? (this.skipped = new Uint8Array(64));
+      if (this.skippedDepth === bits.length * 8) {
+        bits = new Uint8Array(bits.length * 2);
+        bits.set(this.skipped);
+        this.skipped = bits;
+      }
+      const d = this.skippedDepth++;
+      if (isObject) bits[d >> 3]! |= 1 << (d & 7);
+      else bits[d >> 3]! &= ~(1 << (d & 7));
+      this.state = isObject ? OBJECT_START : ARRAY_START;
+      return;
+    }
+    const role = this.keepsNext() ? this.roleOf(parent, isObject) : null;
+    this.stack.push({ role: role ?? "any", value: role !== null ? (isObject ? {} : []) : null, isObject, key: null, entries: 0 });
     this.state = isObject ? OBJECT_START : ARRAY_START;
   }
 
+  private skippedIsObject(d: number): boolean {
+    return (this.skipped![d >> 3]! & (1 << (d & 7))) !== 0;
+  }
+
   private close(isObject: boolean): void {
+    if (this.skippedDepth > 0) {
+      if (this.skippedIsObject(--this.skippedDepth) !== isObject) {
+        this.state = FAILED;
+        return;
+      }
+      return this.valueDone(OMITTED);
+    }
     const top = this.stack.pop()!;
     if (top.isObject !== isObject) {
       this.state = FAILED;
@@ -164,15 +254,21 @@ export class SkeletonParser {
   }
 
   private valueDone(value: unknown): void {
+    if (this.skippedDepth > 0) {
+      this.state = AFTER;
+      return;
+    }
     const parent = this.stack[this.stack.length - 1];
     if (parent === undefined) {
       this.result = value;
       this.state = DONE;
       return;
     }
-    if (parent.value !== null && parent.entries < this.limits.maxEntries) {
+    if (parent.value !== null && this.hasRoom(parent)) {
       if (Array.isArray(parent.value)) parent.value.push(value);
       else if (parent.key !== null) Object.defineProperty(parent.value, parent.key, { value, enumerable: true, writable: true, configurable: true });
+    } else if (parent.value !== null && this.stack.length === 1) {
+      this.batchElementsNotKept++;
     }
     parent.entries++;
     parent.key = null;
@@ -183,7 +279,8 @@ export class SkeletonParser {
     this.state = STRING;
     this.stringIsKey = isKey;
     const parent = this.stack[this.stack.length - 1];
-    this.stringKept = isKey ? parent !== undefined && parent.value !== null : this.keepsNext();
+    // A batch's elements are messages: a string there is not one.
+    this.stringKept = isKey ? parent !== undefined && parent.value !== null : this.keepsNext() && parent?.role !== "batch";
     this.stringParts = [];
     this.stringBytes = 0;
     this.carriedBackslashes = 0;
@@ -240,8 +337,13 @@ export class SkeletonParser {
     }
     this.stringParts = [];
     if (this.stringIsKey) {
+      if (this.skippedDepth > 0) {
+        this.state = COLON;
+        return;
+      }
       const top = this.stack[this.stack.length - 1]!;
-      top.key = typeof text === "string" ? text : null;
+      const keys = MESSAGE_KEYS[top.role];
+      top.key = typeof text === "string" && (keys === undefined || Object.hasOwn(keys, text)) ? text : null;
       this.state = COLON;
       return;
     }

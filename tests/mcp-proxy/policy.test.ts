@@ -118,6 +118,44 @@ describe("deny and pause", () => {
     expect(rs.map((x) => subject(x).outcome)).toEqual([{ status: "pending" }, { status: "failure", error: 'denied by the approver: not on a Friday (policy rule "ask")' }]);
   });
 
+  test("the client closes its end while a call is paused: the call is refused at once (the server's stdin is closed, it could never get there), and approving it afterwards finds nothing", async () => {
+    const policy = policyFile('[[rule]]\nname = "ask"\ntool = "echo"\naction = "pause"\n');
+    const tee = join(dir, "eof-paused");
+    const run = new ProxyRun({
+      proxyArgs: ["--session-id", "eof-paused", "--policy", policy, "--grace-ms", "1500"],
+      env: { AGENTRECEIPTS_SOCKET: daemon.socket, AGENTRECEIPTS_APPROVAL_DIR: approvals, SCRIPTED_TEE: tee, SCRIPTED_IGNORE_EOF: "1" },
+    });
+    await run.initialize();
+    run.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { late: true } } });
+    const callId = await pausedCallId(run);
+    const t0 = performance.now();
+    run.proc.stdin.end();
+    const answer = await run.response(1);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect((answer.error as Msg).data).toEqual({ rule: "ask", call_id: callId, reason: "shutdown" });
+    const late = cli(["approve", callId]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain(`no call ${callId} is waiting for approval`);
+    expect((await run.exited).code).toBe(143);
+    expect(readFileSync(`${tee}.in`, "utf8")).not.toContain("late");
+    expect(sessionReceipts(daemon.db, "eof-paused").map((x) => subject(x).outcome)).toEqual([
+      { status: "pending" }, { status: "failure", error: 'the proxy shut down while the call waited for approval (policy rule "ask")' },
+    ]);
+  });
+
+  test("the server dies in the middle of writing a line while a call is paused: the refusal still reaches the client as a line of its own", async () => {
+    const policy = policyFile('[[rule]]\nname = "ask"\ntool = "echo"\naction = "pause"\n');
+    const { run } = proxy(policy, "torn");
+    await run.initialize();
+    run.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: {} } });
+    const callId = await pausedCallId(run);
+    run.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "torn", arguments: {} } });
+    expect((await run.exited).code).toBe(3);
+    const tail = run.outputLines.slice(-2);
+    expect(tail[0]).toBe('{"jsonrpc":"2.0","id":');
+    expect(JSON.parse(tail[1]!)).toMatchObject({ id: 1, error: { code: -32060, data: { rule: "ask", call_id: callId, reason: "shutdown" } } });
+  });
+
   test("pause that nobody decides: refused at the rule's timeout", async () => {
     const policy = policyFile('[[rule]]\nname = "quick"\naction = "pause"\ntimeout_seconds = 0.3\n');
     const { run } = proxy(policy, "timeout");
@@ -164,6 +202,33 @@ describe("deny and pause", () => {
   });
 });
 
+test("a line over the 1 MiB buffer cannot slip a denied call past the policy: not behind a thousand keys, not late in a batch; a batch's later elements are all forwarded", async () => {
+  const policy = policyFile('[[rule]]\nname = "no-echo"\ntool = "echo"\naction = "deny"\n');
+  const { run, serverRead } = proxy(policy, "long-lines");
+  await run.initialize();
+  const big = "z".repeat(1 << 20);
+  const pad = JSON.stringify(Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`k${i}`, i]))).slice(1, -1);
+  // method and params.name come after 1100 other keys, in a line the proxy reads as it streams by.
+  run.write(`{"jsonrpc":"2.0","id":1,"params":{"arguments":{"b":"${big}"},${pad},"name":"echo"},${pad},"method":"tools/call"}\n`);
+  expect(((await run.response(1)).error as Msg).data).toMatchObject({ rule: "no-echo", reason: "policy" });
+  // A denied call after 1100 notifications in one batch.
+  const notes = Array.from({ length: 1100 }, (_, i) => ({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: i } }));
+  run.write(`${JSON.stringify([...notes, { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: { b: big } } }])}\n`);
+  expect(((await run.response(2)).error as Msg).data).toMatchObject({ rule: "no-echo", reason: "policy" });
+  // A denied call first, then 1100 pings: every ping reaches the server.
+  const pings = Array.from({ length: 1100 }, (_, i) => ({ jsonrpc: "2.0", id: 100 + i, method: "ping" }));
+  run.write(`${JSON.stringify([{ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { b: big } } }, ...pings])}\n`);
+  expect(((await run.response(3)).error as Msg).data).toMatchObject({ rule: "no-echo", reason: "policy" });
+  const answered = await run.next((m) => Array.isArray(m) && (m as Msg[])[0]?.id === 100, 20_000);
+  expect((answered as Msg[]).map((m) => m.id)).toEqual(pings.map((p) => p.id));
+  await run.close();
+  expect(serverRead()).not.toContain('"echo"');
+  const calls = byCorrelation(sessionReceipts(daemon.db, "long-lines"));
+  expect([...calls.values()].map((rs) => rs.map((r) => [subject(r).action.tool_name, subject(r).outcome.status]))).toEqual([
+    [["echo", "failure"]], [["echo", "failure"]], [["echo", "failure"]],
+  ]);
+}, 30_000);
+
 describe("bad policy files are refused at start, with the line", () => {
   const cases: Array<[string, string, RegExp]> = [
     ["syntax", 'default = "allow"\n[[rule]]\nname = "a"\naction = allow\n', /:4: not valid TOML/],
@@ -173,6 +238,9 @@ describe("bad policy files are refused at start, with the line", () => {
     ["bad risk", '[[rule]]\nname = "a"\nrisk = "severe"\naction = "deny"\n', /:3: rule "a": risk must be one of low, medium, high, critical/],
     ["timeout on deny", '[[rule]]\nname = "a"\naction = "deny"\ntimeout_seconds = 5\n', /:4: rule "a": timeout_seconds applies only to action = "pause"/],
     ["top-level typo", 'pause_timeout = 5\n', /:1: unknown key "pause_timeout"/],
+    ["timeout under a millisecond", '\npause_timeout_seconds = 0.0001\n', /:2: pause_timeout_seconds must be a number of seconds, from 0.001 to 86400 \(got 0.0001\)/],
+    ["timeout not a number", '[[rule]]\nname = "a"\naction = "pause"\ntimeout_seconds = nan\n', /:4: rule "a": timeout_seconds must be a number of seconds, from 0.001 to 86400 \(got NaN\)/],
+    ["duplicate key", '[[rule]]\nname = "a"\naction = "deny"\naction = "allow"\n', /:4: not valid TOML: Cannot redefine key 'action'/],
   ];
   for (const [what, text, message] of cases) {
     test(what, async () => {

@@ -155,6 +155,25 @@ describe("each tools/call leaves a pending and a final receipt", () => {
   });
 });
 
+test("a line over 1 MiB: the call is recorded whatever keys come before its method and name; in a batch, the first 1024 messages are, and the limit is said on stderr", async () => {
+  const { run, session } = proxy();
+  await run.initialize();
+  const big = "z".repeat(1 << 20);
+  const pad = JSON.stringify(Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`k${i}`, i]))).slice(1, -1);
+  run.write(`{"jsonrpc":"2.0","id":1,"params":{"arguments":{"b":"${big}"},${pad},"name":"echo"},${pad},"method":"tools/call"}\n`);
+  await run.response(1);
+  const notes = Array.from({ length: 1100 }, (_, i) => ({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "t", progress: i } }));
+  const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { b: big } } });
+  run.write(`${JSON.stringify([call(2), ...notes, call(3)])}\n`);
+  const answers = (await run.next((m) => Array.isArray(m), 20_000)) as Msg[];
+  expect(answers.map((m) => m.id)).toEqual([2, 3]);
+  await run.close();
+  const calls = byCorrelation(sessionReceipts(daemon.db, session));
+  expect([...calls.keys()]).toEqual([`${session}/1/1`, `${session}/2/2`]);
+  for (const rs of calls.values()) expect(rs.map((r) => [subject(r).action.tool_name, subject(r).outcome.status])).toEqual([["echo", "pending"], ["echo", "success"]]);
+  expect(run.stderr).toMatch(/warning: a batch of 1102 messages in one line of \d+ bytes: messages after the 1024th are relayed but not recorded/);
+}, 30_000);
+
 describe("names and ids", () => {
   test("--name overrides serverInfo.name; the tool-use id from _meta is the correlation id", async () => {
     const { run, session } = proxy(["--name", "my-files"]);

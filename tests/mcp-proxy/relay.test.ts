@@ -77,6 +77,37 @@ describe("bytes", () => {
     expect(subject(final!).outcome).toEqual({ status: "success", response_hash: expectedHash(standIn(responseLine)) });
   }, 60_000);
 
+  test("64 MiB lines of millions of nested brackets or of tiny numbers, split across many reads: relayed intact, and the proxy stays small", async () => {
+    const mib = Buffer.alloc(1 << 20);
+    const lines: Array<[string, (i: number) => Buffer]> = [
+      ["nested", () => mib.fill("[")],
+      ["nested objects", () => mib.fill('{"a":')],
+      // [[[1,1,...],...],...]: a value in every other byte, 512 arrays of 1024 in each MiB
+      ["numbers", (i) => Buffer.from(`${i === 0 ? "[" : ","}[${Array(512).fill(`[${Array(1024).fill(1).join(",")}]`).join(",")}]`)],
+    ];
+    for (const [what, chunk] of lines) {
+      const run = new ProxyRun({ server: ["cat"], proxyArgs: ["--session-id", `memory-${what}`], env: env() });
+      let peak = 0;
+      const sample = setInterval(() => {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.proc.pid}/status`, "utf8"));
+        if (m !== null) peak = Math.max(peak, Number(m[1]) * 1024);
+      }, 20);
+      const hash = createHash("sha256");
+      for (let i = 0; i < 64; i++) {
+        const c = chunk(i);
+        hash.update(c);
+        if (!run.proc.stdin.write(Buffer.from(c))) await new Promise((r) => run.proc.stdin.once("drain", r));
+      }
+      const end = what === "numbers" ? "]\n" : "\n";
+      run.write(end);
+      hash.update(end);
+      expect((await run.close()).code).toBe(0);
+      clearInterval(sample);
+      expect(createHash("sha256").update(run.stdout).digest("hex")).toBe(hash.digest("hex"));
+      expect(peak).toBeLessThan(120 * 1024 * 1024);
+    }
+  }, 60_000);
+
   test("server-initiated requests (sampling, elicitation, roots) and the client's answers pass through, also when their ids equal the client's own", async () => {
     const session = "server-requests";
     const run = new ProxyRun({ proxyArgs: ["--session-id", session], env: env() });
@@ -148,6 +179,23 @@ describe("process", () => {
       expect(rs.map((r) => subject(r).outcome.status)).toEqual(["pending", "failure"]);
       expect(subject(rs[1]!).outcome.error).toBe(`the proxy was stopped (${sig}) before the server answered (the server was killed by ${sig})`);
     }
+  });
+
+  test("SIGTERM to the proxy while the server ignores SIGTERM (and the client keeps its end open): SIGKILL after twice the grace period, the open call recorded, 137", async () => {
+    const session = "signal-ignored";
+    const run = new ProxyRun({ proxyArgs: ["--session-id", session, "--grace-ms", "150"], env: env({ SCRIPTED_IGNORE_SIGTERM: "1", SCRIPTED_IGNORE_EOF: "1" }) });
+    await run.initialize();
+    run.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "never", arguments: {} } });
+    await receiptsOf(daemon.db, session, 1);
+    const t0 = performance.now();
+    run.proc.kill("SIGTERM");
+    const ended = await Promise.race([run.exited, Bun.sleep(5000).then(() => "still running")]);
+    expect(ended).toEqual({ code: 137, signal: null });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(run.stderr).toContain("scripted: ignoring SIGTERM");
+    const rs = sessionReceipts(daemon.db, session);
+    expect(rs.map((r) => subject(r).outcome.status)).toEqual(["pending", "failure"]);
+    expect(subject(rs[1]!).outcome.error).toBe("the proxy was stopped (SIGTERM) before the server answered (the server was killed by SIGKILL)");
   });
 
   test("a server that cannot start: one line on stderr, nothing on stdout, 127 when not found, 126 when not executable", async () => {
