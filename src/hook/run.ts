@@ -6,7 +6,7 @@ import type { EmitEvent } from "../emitter/event.ts";
 import { Delivery, delivered } from "../emit-cli/delivery.ts";
 import { undeliveredMessage } from "../emit-cli/messages.ts";
 import { CLAUDE_CODE_CHANNEL, HookPayloadError, mapClaudeCodeHook, type HookEvent } from "./claude-code.ts";
-import { DropFile } from "./drop-file.ts";
+import { DropFile } from "../emit-cli/drop-file.ts";
 import { countLostEvent } from "./unusable.ts";
 
 export interface HookOptions {

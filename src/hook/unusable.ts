@@ -4,7 +4,7 @@
 // the next delivered event puts an events_dropped receipt in the chain.
 import { EXIT_OK, EXIT_USAGE } from "../errors.ts";
 import { CLAUDE_CODE_CHANNEL, lostEventOf } from "./claude-code.ts";
-import { DropFile } from "./drop-file.ts";
+import { DropFile } from "../emit-cli/drop-file.ts";
 
 export interface UnusableInvocationOptions {
   /** The user's data dir (defaultDataDir()): home of the drop counters. */

@@ -3,6 +3,8 @@
 // they come; a copy of each line goes to the tracker, whose records go to the
 // daemon through the emitter's bounded queue, never in the relay's way.
 import { randomBytes } from "node:crypto";
+import { DropFile } from "../emit-cli/drop-file.ts";
+import { defaultDataDir } from "../paths/resolve.ts";
 import { approvalDir } from "./approval.ts";
 import { ApprovalServer } from "./approval-server.ts";
 import { describeEnd, exitStatus, ServerLifetime, startServer } from "./child.ts";
@@ -11,6 +13,7 @@ import { GcPacer } from "./gc-pacer.ts";
 import { messagesOf } from "./jsonrpc.ts";
 import { LineSplitter, type Line } from "./lines.ts";
 import { Outlet } from "./outlet.ts";
+import { MCP_CHANNEL } from "./frames.ts";
 import { actionTypeFor, type Policy } from "./policy.ts";
 import { Recorder } from "./recorder.ts";
 import { DEFAULT_SKELETON_LIMITS } from "./skeleton.ts";
@@ -59,7 +62,9 @@ function needsApprovals(policy: Policy | undefined): boolean {
 /** Runs the proxy until the server has ended; resolves with the exit status to use. */
 export async function runProxy(o: ProxyOptions): Promise<number> {
   Bun.unsafe.setJITPolicy(JIT_POLICY);
-  const recorder = new Recorder({ socketPath: o.socketPath, sessionId: o.sessionId, warn: (m) => notice(`warning: ${m}`) });
+  const recorder = new Recorder({
+    socketPath: o.socketPath, sessionId: o.sessionId, carryOver: DropFile.carriedOver(defaultDataDir(), MCP_CHANNEL), warn: (m) => notice(`warning: ${m}`),
+  });
   const tag = randomTag();
   const serverName = (): string | undefined => o.name ?? tracker.serverName;
   const record = (e: CallEvent) => {

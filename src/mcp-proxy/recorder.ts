@@ -2,7 +2,9 @@
 // queue, bounded waits, and an honest drop count that goes out as
 // `drop_count` on the next frame delivered. Nothing here ever waits on the
 // relay's path: emits are fire-and-forget, and failures only warn (once per
-// outage) on stderr.
+// outage) on stderr. Drops still unreported at exit (the daemon never came
+// back) are kept in a counter file that the next proxy run reports.
+import { DropFile } from "../emit-cli/drop-file.ts";
 import { Emitter } from "../emitter/emitter.ts";
 import { EmitTransportError, EmitValidationError } from "../emitter/errors.ts";
 import type { FrameFields } from "../emitter/frame.ts";
@@ -21,6 +23,8 @@ export interface RecorderOptions {
   socketPath: string | undefined;
   /** The host's session id; undefined: a fresh UUID for this run. */
   sessionId: string | undefined;
+  /** Where drops not reported by exit are kept for the next run (and taken from at start). */
+  carryOver: DropFile;
   warn(message: string): void;
 }
 
@@ -32,11 +36,39 @@ export class Recorder {
   private lost = 0;
 
   constructor(private readonly options: RecorderOptions) {
-    this.emitter = new Emitter({
-      channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true,
-      // A long-lived emitter that never waits on its emits: a busy daemon gets time before frames are dropped.
-      connectTimeoutMs: CONNECT_TIMEOUT_MS, writeTimeoutMs: WRITE_TIMEOUT_MS, maxQueueBytes: MAX_QUEUE_BYTES,
-    });
+    const carried = this.takeCarried();
+    try {
+      this.emitter = new Emitter({
+        channel: MCP_CHANNEL, socketPath: options.socketPath, sessionId: options.sessionId, strict: true,
+        // A long-lived emitter that never waits on its emits: a busy daemon gets time before frames are dropped.
+        connectTimeoutMs: CONNECT_TIMEOUT_MS, writeTimeoutMs: WRITE_TIMEOUT_MS, maxQueueBytes: MAX_QUEUE_BYTES,
+        initialDropCount: carried,
+      });
+    } catch (err) {
+      this.keep(carried);
+      throw err;
+    }
+  }
+
+  /** Drops earlier runs could not report: this run's first delivered frame reports them. */
+  private takeCarried(): number {
+    try {
+      return this.options.carryOver.take();
+    } catch (err) {
+      this.options.warn(`cannot read the drop counter ${this.options.carryOver.path}: ${(err as Error).message}`);
+      return 0;
+    }
+  }
+
+  /** Stores drops for the next run; false when they could not be stored. */
+  private keep(count: number): boolean {
+    try {
+      this.options.carryOver.add(count);
+      return true;
+    } catch (err) {
+      this.options.warn(`cannot store the drop count in ${this.options.carryOver.path}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   get sessionId(): string {
@@ -84,8 +116,11 @@ export class Recorder {
   /** Waits (bounded) until the daemon confirms it committed every frame; warns about what was not recorded. */
   async close(timeoutMs: number): Promise<boolean> {
     const confirmed = await this.emitter.close({ confirm: true, timeoutMs });
-    const missing = this.emitter.unreportedDrops + this.lost;
-    if (missing > 0) this.options.warn(`${missing} frame(s) of session ${this.sessionId} were not recorded (the daemon was not reachable)`);
+    const unreported = this.emitter.unreportedDrops;
+    const missing = unreported + this.lost;
+    if (unreported > 0 && this.keep(unreported)) {
+      this.options.warn(`${missing} frame(s) of session ${this.sessionId} were not recorded (the daemon was not reachable); the next mcp-proxy run that reaches the daemon reports the ${unreported} dropped (kept in ${this.options.carryOver.path})`);
+    } else if (missing > 0) this.options.warn(`${missing} frame(s) of session ${this.sessionId} were not recorded (the daemon was not reachable)`);
     else if (!confirmed) this.options.warn(`the daemon did not confirm within ${timeoutMs} ms that it committed the last frames of session ${this.sessionId}`);
     return confirmed && missing === 0;
   }

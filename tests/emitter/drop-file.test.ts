@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DropFile } from "../../src/hook/drop-file.ts";
+import { DropFile } from "../../src/emit-cli/drop-file.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 test("add, take and peek; files are 0600 in a 0700 directory under the data dir", () => {

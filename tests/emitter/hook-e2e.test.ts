@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { DropFile } from "../../src/hook/drop-file.ts";
+import { DropFile } from "../../src/emit-cli/drop-file.ts";
 import { omittedPayload } from "../../src/hook/omitted.ts";
 import { payloadHash } from "../../src/receipt/canonical.ts";
 import type { DaemonHandle } from "../helpers/daemon.ts";

@@ -4,7 +4,7 @@
 // reason). Real files in a temporary data dir.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { DropFile } from "../../src/hook/drop-file.ts";
+import { DropFile } from "../../src/emit-cli/drop-file.ts";
 import { recordUnusableInvocation } from "../../src/hook/unusable.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 

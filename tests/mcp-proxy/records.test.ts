@@ -4,6 +4,7 @@
 // returns all end as failures; 2026-07-28 interim results and retries; the
 // server name and session id; and the drop count after a daemon outage.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/fixtures.ts";
@@ -242,6 +243,34 @@ test("daemon down: the relay goes on, and the first frame once it is back carrie
     expect(rows.map((r) => subject(r).action.tool_name)).toEqual(["events_dropped", "echo", "echo"]);
     expect(subject(rows[0]!).action.emitter_metadata).toEqual({ drop_count: 6 });
     expect(keyOf(rows[1]!)).toBe(`${session}/4/4`);
+  } finally {
+    await back.stop("SIGKILL");
+  }
+});
+
+test("daemon down until the proxy exits: the drops are kept, and the next proxy run that reaches the daemon reports them", async () => {
+  const dir = tempDir("ar-proxy-carry-");
+  const socket = join(dir, "run", "events.sock");
+  // Both runs share one data directory, as two runs of one user's proxy do.
+  const env = { AGENTRECEIPTS_SOCKET: socket, XDG_DATA_HOME: tempDir("ar-proxy-carry-data-") };
+  const counter = join(env.XDG_DATA_HOME, "agent-receipts", "emitter-drops", "mcp-carried-over.count");
+  const first = new ProxyRun({ proxyArgs: ["--session-id", "carry-1"], env });
+  await first.initialize();
+  for (let i = 1; i <= 2; i++) await first.call(i, "echo", { i });
+  expect((await first.close()).code).toBe(0);
+  expect(first.stderr).toContain("the next mcp-proxy run that reaches the daemon reports the 4 dropped");
+  expect(readFileSync(counter, "utf8")).toBe("4\n");
+
+  const back = await startDaemon({ dir });
+  try {
+    const second = new ProxyRun({ proxyArgs: ["--session-id", "carry-2"], env });
+    await second.initialize();
+    await second.call(1, "echo", { i: 1 });
+    expect((await second.close()).code).toBe(0);
+    const rows = readReceipts(back.db).map((r) => r.receipt).filter((r) => r.issuer.session_id === "carry-2");
+    expect(rows.map((r) => subject(r).action.tool_name)).toEqual(["events_dropped", "echo", "echo"]);
+    expect(subject(rows[0]!).action.emitter_metadata).toEqual({ drop_count: 4 });
+    expect(existsSync(counter)).toBe(false);
   } finally {
     await back.stop("SIGKILL");
   }

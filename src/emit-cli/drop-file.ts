@@ -33,6 +33,15 @@ export class DropFile {
     return new DropFile(join(dataDir, DIR_NAME, `${channel}-unknown-session.count`));
   }
 
+  /**
+   * Drops a long-lived emitter of `channel` (mcp-proxy) could not report
+   * before it exited: the next run of that channel reports them, whatever its
+   * session.
+   */
+  static carriedOver(dataDir: string, channel: string): DropFile {
+    return new DropFile(join(dataDir, DIR_NAME, `${channel}-carried-over.count`));
+  }
+
   private scratch(kind: string): string {
     return `${this.path}.${process.pid}.${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString("hex")}.${kind}`;
   }
