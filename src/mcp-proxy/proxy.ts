@@ -174,7 +174,8 @@ export async function runProxy(o: ProxyOptions): Promise<number> {
   // Relay what the server wrote before it ended; a grandchild holding its stdout open must not hold us forever.
   await Promise.race([serverOutput, Bun.sleep(o.graceMs)]);
   guarded(() => serverLines.finish());
-  for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
+  // The handlers stay: a signal now (the server is gone) must not kill the proxy while it records
+  // the open calls and waits, at most confirmMs, for the daemon to confirm them.
   pacer.stop();
   guarded(() => {
     gate.shutdown();

@@ -4,12 +4,13 @@
 // server-initiated requests, exit statuses, the shutdown ladder, signals, the
 // environment and working directory, stderr, and no TCP listener.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, type DaemonHandle } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/fixtures.ts";
-import { expectedHash } from "../daemon/support.ts";
+import { BIND_AND_HANG, expectedHash } from "../daemon/support.ts";
 import { byCorrelation, isMsg, killProxies, NODE, ProxyRun, receiptsOf, SCRIPTED, sessionReceipts, subject, textOf, type Json, type Msg } from "./support.ts";
 
 let daemon: DaemonHandle;
@@ -178,6 +179,26 @@ describe("process", () => {
       const rs = sessionReceipts(daemon.db, session);
       expect(rs.map((r) => subject(r).outcome.status)).toEqual(["pending", "failure"]);
       expect(subject(rs[1]!).outcome.error).toBe(`the proxy was stopped (${sig}) before the server answered (the server was killed by ${sig})`);
+    }
+  });
+
+  test("a second signal while the proxy waits at exit for the daemon's confirmation does not kill it: it still exits with the server's status", async () => {
+    // A socket that takes connections and never confirms: the proxy's last wait lasts its full second.
+    const socket = join(tempDir("ar-proxy-late-signal-"), "events.sock");
+    const binder = spawn(process.execPath, [BIND_AND_HANG, socket], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve) => binder.stdout.once("data", () => resolve()));
+      const run = new ProxyRun({ proxyArgs: ["--session-id", "late-signal"], env: env({ AGENTRECEIPTS_SOCKET: socket }) });
+      await run.initialize();
+      await run.call(1, "echo", { i: 1 });
+      run.proc.kill("SIGTERM");
+      await Bun.sleep(400);
+      expect(run.proc.exitCode).toBeNull();
+      run.proc.kill("SIGTERM");
+      expect(await run.exited).toEqual({ code: 143, signal: null });
+      expect(run.stderr).toContain("the daemon did not confirm within 1000 ms");
+    } finally {
+      binder.kill("SIGKILL");
     }
   });
 
