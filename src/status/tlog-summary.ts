@@ -45,13 +45,7 @@ export function summarizeTlog(db: Database): TlogSummary | null {
     const checkpoint = tables.latestCheckpoint();
     const covered = Math.min(Math.max(checkpoint?.size ?? 0, 0), treeSize);
     // The first uncovered leaf's receipt, or the first receipt after the tree.
-    let firstRowid = afterTree;
-    if (covered < treeSize) {
-      const run = db.query<{ first_leaf: number; first_rowid: number }, [number]>(
-        "SELECT first_leaf, first_rowid FROM tlog_runs WHERE first_leaf <= ? ORDER BY first_leaf DESC LIMIT 1",
-      ).get(covered);
-      if (run !== null) firstRowid = run.first_rowid + (covered - run.first_leaf);
-    }
+    const firstRowid = (covered < treeSize ? tables.rowidOfLeaf(covered) : null) ?? afterTree;
     const uncovered = treeSize - covered + unlogged;
     const oldest = uncovered === 0
       ? null

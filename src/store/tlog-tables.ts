@@ -109,6 +109,16 @@ export class TlogTables implements TileSource {
       .map((r) => r.firstLeaf + (rowid - r.firstRowid));
   }
 
+  /** The rowid of the receipt at `leaf`, or null when no run holds that leaf. */
+  rowidOfLeaf(leaf: number): number | null {
+    const row = this.db.query<{ first_leaf: unknown; first_rowid: unknown; count: unknown }, [number]>(
+      "SELECT first_leaf, first_rowid, count FROM tlog_runs WHERE first_leaf <= ?1 ORDER BY first_leaf DESC LIMIT 1",
+    ).get(leaf);
+    if (row === null) return null;
+    const run = runOf(row);
+    return leaf < run.firstLeaf + run.count ? run.firstRowid + (leaf - run.firstLeaf) : null;
+  }
+
   checkpoints(): StoredCheckpoint[] {
     return this.db.query<{ size: unknown; root: unknown; note: unknown; created_at: unknown }, []>("SELECT size, root, note, created_at FROM tlog_checkpoints ORDER BY size")
       .all()
