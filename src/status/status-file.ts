@@ -101,6 +101,7 @@ function parseLog(v: unknown): StatusFileLog | null {
   if (typeof l.origin !== "string" || !isId(l.tree_size)) return null;
   if (l.checkpoint_size !== null && !isId(l.checkpoint_size)) return null;
   if (l.checkpoint_at !== null && typeof l.checkpoint_at !== "string") return null;
+  if (typeof l.checkpoint_interval !== "number" || !Number.isFinite(l.checkpoint_interval) || l.checkpoint_interval < 0) return null;
   if (!Array.isArray(l.anchors) || !l.anchors.every(isAnchor)) return null;
   return l as unknown as StatusFileLog;
 }

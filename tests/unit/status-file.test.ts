@@ -32,7 +32,7 @@ describe("status file log member", () => {
     expect(parsed({ log }).log).toEqual(log);
   });
   test("a malformed log is dropped, the rest of the file kept", () => {
-    for (const bad of [{ ...log, tree_size: -1 }, { ...log, anchors: [{ name: "x" }] }, { ...log, origin: 5 }, "on"]) {
+    for (const bad of [{ ...log, tree_size: -1 }, { ...log, anchors: [{ name: "x" }] }, { ...log, origin: 5 }, { ...log, checkpoint_interval: "10" }, "on"]) {
       const r = parsed({ log: bad });
       expect(r.log).toBeUndefined();
       expect(r.pid).toBe(42);
