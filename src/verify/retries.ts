@@ -30,9 +30,14 @@ export function eventKeyOf(subject: { action?: { idempotency_key?: unknown }; ou
   return typeof key === "string" ? { idempotencyKey: key, stage: stageOf(subject?.outcome) } : undefined;
 }
 
+/** One string per event key: receipts with the same one are one event. */
+function eventId(k: EventKey): string {
+  return `${k.stage}\0${k.idempotencyKey}`;
+}
+
 /** A 64-bit hash of an event key. */
 export function keyHash(k: EventKey): bigint {
-  return Bun.hash.wyhash(`${k.stage}\0${k.idempotencyKey}`);
+  return Bun.hash.wyhash(eventId(k));
 }
 
 /** Where a receipt is: the chain's position in the report and the receipt's index in the chain. */
@@ -114,7 +119,7 @@ export function exactGroups(candidates: Candidate[], keyOf: (p: ReceiptPlace) =>
     for (const p of candidate.places) {
       const key = keyOf(p);
       if (key === undefined || keyHash(key) !== candidate.hash) continue;
-      const id = `${key.stage}\0${key.idempotencyKey}`;
+      const id = eventId(key);
       const group = byKey.get(id);
       if (group === undefined) byKey.set(id, { idempotencyKey: key.idempotencyKey, stage: key.stage, receipts: [p] });
       else group.receipts.push(p);
