@@ -10,8 +10,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { launchDaemon, type Launched } from "../helpers/daemon.ts";
-import { BINARY, tempDir } from "../helpers/fixtures.ts";
+import { BINARY } from "../helpers/fixtures.ts";
 import { asUser, IS_ROOT, OsUsers, type OsUser } from "../helpers/os-users.ts";
+import { privateWorld, type PrivateWorld } from "../helpers/private-world.ts";
 import { BIND_AND_HANG, runSender, sendAndConfirm, validFrame } from "../daemon/support.ts";
 
 const dirs: string[] = [];
@@ -21,32 +22,13 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Setup {
-  dir: string;
-  env: Record<string, string>;
-  socket: string;
-  statusFile: string;
-  data: string;
-  db: string;
-  key: string;
-  publicKey: string;
-}
+type Setup = PrivateWorld;
 
 /** A private world: the daemon and the CLI resolve the same default paths from it. */
 function setup(): Setup {
-  const dir = tempDir("ar-status-");
-  dirs.push(dir);
-  chmodSync(dir, 0o755);
-  const xdg = join(dir, "xdg");
-  mkdirSync(xdg, { mode: 0o755 });
-  chmodSync(xdg, 0o755);
-  const data = join(dir, "data", "agent-receipts");
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "home"), XDG_RUNTIME_DIR: xdg, XDG_DATA_HOME: join(dir, "data") };
-  const socketDir = join(xdg, "agentreceipts");
-  return {
-    dir, env, socket: join(socketDir, "events.sock"), statusFile: join(socketDir, "events.status.json"), data,
-    db: join(data, "receipts.db"), key: join(data, "signing.key"), publicKey: join(data, "signing.key.pub"),
-  };
+  const s = privateWorld("ar-status-");
+  dirs.push(s.dir);
+  return s;
 }
 
 async function start(s: Setup, args: string[] = []): Promise<Launched> {

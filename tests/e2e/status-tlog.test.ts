@@ -6,10 +6,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchDaemon, type Launched } from "../helpers/daemon.ts";
-import { BINARY, tempDir } from "../helpers/fixtures.ts";
+import { BINARY } from "../helpers/fixtures.ts";
+import { privateWorld, type PrivateWorld } from "../helpers/private-world.ts";
 import { initWitnessKey, startWitness, type WitnessProcess } from "../helpers/witness.ts";
 import { waitFor } from "../daemon/support.ts";
 
@@ -22,31 +23,17 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface World {
-  dir: string;
-  env: Record<string, string>;
+interface World extends PrivateWorld {
   config: string;
-  statusFile: string;
-  db: string;
-  publicKey: string;
 }
 
 /** A private world whose default paths the daemon and the CLI both resolve; the daemon reads `config`. */
 function world(configText: string): World {
-  const dir = tempDir("ar-status-tlog-");
-  dirs.push(dir);
-  chmodSync(dir, 0o755);
-  const xdg = join(dir, "xdg");
-  mkdirSync(xdg, { mode: 0o755 });
-  const data = join(dir, "data", "agent-receipts");
-  const config = join(dir, "daemon.toml");
+  const w = privateWorld("ar-status-tlog-");
+  dirs.push(w.dir);
+  const config = join(w.dir, "daemon.toml");
   writeFileSync(config, configText);
-  return {
-    dir, config,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "home"), XDG_RUNTIME_DIR: xdg, XDG_DATA_HOME: join(dir, "data") },
-    statusFile: join(xdg, "agentreceipts", "events.status.json"),
-    db: join(data, "receipts.db"), publicKey: join(data, "signing.key.pub"),
-  };
+  return { ...w, config };
 }
 
 async function start(w: World): Promise<Launched> {
